@@ -1,0 +1,1 @@
+//! mPLUG-2 on ONNX Runtime.
