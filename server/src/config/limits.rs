@@ -1,0 +1,43 @@
+//! Request limits. Each one is checked before the work it bounds, and a request over one gets
+//! 413 / INVALID_ARGUMENT with a message naming the limit, its flag and the value.
+
+/// Limits on request bodies, media, texts and decoding.
+#[derive(clap::Args, Debug, Clone)]
+pub struct LimitsArgs {
+    /// Largest request body in bytes (JSON with base64 media, or multipart form).
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 64 << 20)]
+    pub max_body_bytes: usize,
+
+    /// Largest image in pixels (width × height), checked from the header before decoding.
+    #[arg(long, env = "MAX_IMAGE_PIXELS", default_value_t = 40_000_000)]
+    pub max_image_pixels: u64,
+
+    /// Longest image side in pixels, checked from the header before decoding.
+    #[arg(long, env = "MAX_IMAGE_SIDE", default_value_t = 8192)]
+    pub max_image_side: u32,
+
+    /// Largest encoded video in bytes.
+    #[arg(long, env = "MAX_VIDEO_BYTES", default_value_t = 48 << 20)]
+    pub max_video_bytes: usize,
+
+    /// Most images in a `frames` list (a video given as its frames).
+    #[arg(long, env = "MAX_FRAMES", default_value_t = 64)]
+    pub max_frames: usize,
+
+    /// Longest text (question, caption, label) in characters.
+    #[arg(long, env = "MAX_TEXT_CHARS", default_value_t = 2000)]
+    pub max_text_chars: usize,
+
+    /// Most inputs in one embeddings request, texts in one match request or labels in one
+    /// classify request.
+    #[arg(long, env = "MAX_INPUTS", default_value_t = 64)]
+    pub max_inputs: usize,
+
+    /// Largest `beam_size` a request may ask for.
+    #[arg(long, env = "MAX_BEAM_SIZE", default_value_t = 10)]
+    pub max_beam_size: usize,
+
+    /// Largest `max_length` (generated tokens) a request may ask for.
+    #[arg(long, env = "MAX_DECODE_LENGTH", default_value_t = 64)]
+    pub max_decode_length: usize,
+}

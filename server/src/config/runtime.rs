@@ -1,0 +1,51 @@
+//! ONNX Runtime settings: library, execution providers, threads, graph optimisation.
+
+use std::path::PathBuf;
+
+use clap::ValueEnum;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RuntimeArgs {
+    /// Execution providers to try, in order (comma separated). The first that registers is used
+    /// and shown in /info and the mplug2_info metric.
+    #[arg(
+        long,
+        env = "EXECUTION_PROVIDERS",
+        value_enum,
+        value_delimiter = ',',
+        default_value = "cpu"
+    )]
+    pub execution_providers: Vec<Provider>,
+
+    /// Path of the ONNX Runtime shared library (libonnxruntime.so, 1.31 or newer). Without it the
+    /// ORT_DYLIB_PATH environment variable is used.
+    #[arg(long, env = "ORT_LIBRARY")]
+    pub ort_library: Option<PathBuf>,
+
+    /// Threads ONNX Runtime uses inside one graph run (0 = its default: one per core).
+    #[arg(long, env = "INTRA_OP_THREADS", default_value_t = 0)]
+    pub intra_op_threads: usize,
+
+    /// ONNX Runtime graph optimisation level.
+    #[arg(long, env = "OPTIMIZATION_LEVEL", value_enum, default_value_t = OptimizationLevel::All)]
+    pub optimization_level: OptimizationLevel,
+
+    /// Where the TensorRT provider caches its engines between runs.
+    #[arg(long, env = "TENSORRT_CACHE_DIR", default_value = ".trt-cache")]
+    pub tensorrt_cache_dir: PathBuf,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Provider {
+    Cpu,
+    Cuda,
+    Tensorrt,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OptimizationLevel {
+    Disable,
+    Basic,
+    Extended,
+    All,
+}

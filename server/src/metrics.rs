@@ -1,0 +1,184 @@
+//! Prometheus metrics (ARCHITECTURE.md §6 names; durations in seconds) and their text encoding.
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+/// Every metric the server exports, registered in its own registry.
+#[derive(Clone)]
+pub struct Metrics {
+    registry: Registry,
+    /// Finished requests by task (vqa, caption, embeddings, match, classify), protocol (http,
+    /// grpc) and code (`ok` or the error type).
+    pub requests_total: IntCounterVec,
+    pub request_duration_seconds: HistogramVec,
+    /// Time an item waited in a module's queue before its batch started.
+    pub queue_duration_seconds: HistogramVec,
+    /// Time one batch (one decoder step for the decoder) took on the module.
+    pub module_duration_seconds: HistogramVec,
+    /// Items in one batch (requests in one decoder step).
+    pub batch_size: HistogramVec,
+    pub queue_depth: IntGaugeVec,
+    pub inflight_requests: IntGauge,
+    pub module_executions_total: IntCounterVec,
+    pub module_items_total: IntCounterVec,
+    pub generated_tokens_total: IntCounterVec,
+    /// Items removed from a queue before running: their caller left, or their deadline passed.
+    pub dropped_items_total: IntCounterVec,
+    /// Time spent decoding and resizing media before the vision encoder.
+    pub preprocess_duration_seconds: HistogramVec,
+    /// 1 once every module is loaded and warmed, 0 before and while draining.
+    pub ready: IntGauge,
+    /// Always 1; the labels say which model, provider and version serve.
+    pub info: IntGaugeVec,
+}
+
+const DURATION_BUCKETS: [f64; 17] = [
+    0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0, 60.0,
+    120.0,
+];
+const BATCH_BUCKETS: [f64; 12] = [
+    1.0, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0, 64.0, 128.0,
+];
+
+impl Metrics {
+    pub fn new() -> Result<Metrics, prometheus::Error> {
+        let registry = Registry::new();
+        let counter =
+            |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec, prometheus::Error> {
+                let metric = IntCounterVec::new(Opts::new(name, help), labels)?;
+                registry.register(Box::new(metric.clone()))?;
+                Ok(metric)
+            };
+        let histogram = |name: &str, help: &str, label: &str, buckets: &[f64]| {
+            let metric = HistogramVec::new(
+                HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+                &[label],
+            )?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok::<_, prometheus::Error>(metric)
+        };
+        let gauge = |name: &str, help: &str| {
+            let metric = IntGauge::new(name, help)?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok::<_, prometheus::Error>(metric)
+        };
+        let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
+            let metric = IntGaugeVec::new(Opts::new(name, help), labels)?;
+            registry.register(Box::new(metric.clone()))?;
+            Ok::<_, prometheus::Error>(metric)
+        };
+        Ok(Metrics {
+            requests_total: counter(
+                "mplug2_requests_total",
+                "Finished requests by task, protocol and code (ok or the error type).",
+                &["task", "protocol", "code"],
+            )?,
+            request_duration_seconds: histogram(
+                "mplug2_request_duration_seconds",
+                "Time from admission to answer of successful requests.",
+                "task",
+                &DURATION_BUCKETS,
+            )?,
+            queue_duration_seconds: histogram(
+                "mplug2_queue_duration_seconds",
+                "Time an item waited in a module queue before its batch started.",
+                "module",
+                &DURATION_BUCKETS,
+            )?,
+            module_duration_seconds: histogram(
+                "mplug2_module_duration_seconds",
+                "Time of one module execution (one batch; one step for the decoder).",
+                "module",
+                &DURATION_BUCKETS,
+            )?,
+            batch_size: histogram(
+                "mplug2_batch_size",
+                "Items per module execution (requests per step for the decoder).",
+                "module",
+                &BATCH_BUCKETS,
+            )?,
+            queue_depth: gauge_vec(
+                "mplug2_queue_depth",
+                "Items waiting in a module queue.",
+                &["module"],
+            )?,
+            inflight_requests: gauge(
+                "mplug2_inflight_requests",
+                "Requests admitted and not yet answered.",
+            )?,
+            module_executions_total: counter(
+                "mplug2_module_executions_total",
+                "Module executions (batches; steps for the decoder).",
+                &["module"],
+            )?,
+            module_items_total: counter(
+                "mplug2_module_items_total",
+                "Items run by a module; divided by executions it is the mean batch size.",
+                &["module"],
+            )?,
+            generated_tokens_total: counter(
+                "mplug2_generated_tokens_total",
+                "Tokens of the returned answers and captions.",
+                &["task"],
+            )?,
+            dropped_items_total: counter(
+                "mplug2_dropped_items_total",
+                "Queued items dropped before running, by reason (cancelled, deadline).",
+                &["module", "reason"],
+            )?,
+            preprocess_duration_seconds: histogram(
+                "mplug2_preprocess_duration_seconds",
+                "Time to decode, sample, resize and normalise one medium.",
+                "media",
+                &DURATION_BUCKETS,
+            )?,
+            ready: gauge(
+                "mplug2_ready",
+                "1 when every module is loaded and warmed and the server is not draining.",
+            )?,
+            info: gauge_vec(
+                "mplug2_info",
+                "Constant 1; labels name the model, the execution provider in use and the server version.",
+                &["model", "provider", "version"],
+            )?,
+            registry,
+        })
+    }
+
+    /// The Prometheus text exposition of every metric.
+    pub fn render(&self) -> Result<String, prometheus::Error> {
+        let mut buffer = Vec::new();
+        TextEncoder::new().encode(&self.registry.gather(), &mut buffer)?;
+        String::from_utf8(buffer).map_err(|e| prometheus::Error::Msg(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_the_contract_names() {
+        let metrics = Metrics::new().unwrap();
+        metrics
+            .requests_total
+            .with_label_values(&["vqa", "http", "ok"])
+            .inc();
+        metrics
+            .batch_size
+            .with_label_values(&["vision"])
+            .observe(3.0);
+        let text = metrics.render().unwrap();
+        assert!(
+            text.contains("mplug2_requests_total{code=\"ok\",protocol=\"http\",task=\"vqa\"} 1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("mplug2_batch_size_bucket{module=\"vision\",le=\"4\"} 1"),
+            "{text}"
+        );
+        assert!(text.contains("# TYPE mplug2_inflight_requests gauge"));
+    }
+}

@@ -1,0 +1,267 @@
+//! A dynamic batcher for one module: a dedicated OS thread that owns the module's queue and runs
+//! its ONNX Runtime session, so ORT never blocks the async runtime. Callers send an item with a
+//! oneshot and await the reply. A batch closes when it reaches the size limit or the cost budget,
+//! at once when nothing more is expected for the module (work-conserving), or else after the
+//! batch delay. Items whose caller is gone or whose deadline passed are dropped before a batch
+//! forms.
+
+use std::{
+    collections::VecDeque,
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::mpsc,
+    time::{Duration, Instant},
+};
+
+use tokio::sync::oneshot;
+
+use super::{
+    arrivals::{Arrivals, Expectation},
+    module_metrics::ModuleMetrics,
+    plan::{BatchLimits, ItemShape},
+};
+
+/// One module's batched computation, run on the batcher's thread.
+pub trait BatchRunner: Send + 'static {
+    type Input: Send + 'static;
+    type Output: Send + 'static;
+    type Error: Clone + Send + 'static;
+
+    /// Items share a batch only within one group (vision: the frame count).
+    fn group(&self, _input: &Self::Input) -> u64 {
+        0
+    }
+
+    /// The item's cost in the module's budget unit.
+    fn cost(&self, _input: &Self::Input) -> u64 {
+        1
+    }
+
+    /// Runs one batch; one output per input, in order.
+    fn run(&mut self, inputs: Vec<Self::Input>) -> Result<Vec<Self::Output>, Self::Error>;
+
+    /// The error each item of a batch gets when `run` panics or answers a wrong count.
+    fn internal_error(&self, message: String) -> Self::Error;
+}
+
+/// Why an item got no output.
+#[derive(Debug, Clone)]
+pub enum ScheduleError<E> {
+    /// Its deadline passed while it waited.
+    DeadlinePassed,
+    /// The batcher thread is gone (a bug: it outlives every request).
+    Stopped,
+    /// The batch it ran in failed.
+    Failed(E),
+}
+
+/// How long one item waited in the queue and how long its batch ran.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ItemTiming {
+    pub queued: Duration,
+    pub compute: Duration,
+}
+
+type Reply<R> =
+    Result<(<R as BatchRunner>::Output, ItemTiming), ScheduleError<<R as BatchRunner>::Error>>;
+
+struct Job<R: BatchRunner> {
+    input: R::Input,
+    deadline: Instant,
+    enqueued: Instant,
+    reply: oneshot::Sender<Reply<R>>,
+}
+
+struct Queued<R: BatchRunner> {
+    job: Job<R>,
+    shape: ItemShape,
+}
+
+/// The handle callers use.
+pub struct Batcher<R: BatchRunner> {
+    jobs: mpsc::Sender<Job<R>>,
+    arrivals: Arrivals,
+    queue_depth: prometheus::IntGauge,
+}
+
+/// How one batcher batches.
+#[derive(Debug, Clone, Copy)]
+pub struct BatcherSettings {
+    pub limits: BatchLimits,
+    pub max_delay: Duration,
+}
+
+impl<R: BatchRunner> Batcher<R> {
+    /// Starts the module's thread. It ends when the last handle is dropped.
+    pub fn spawn(
+        name: &'static str,
+        runner: R,
+        settings: BatcherSettings,
+        metrics: ModuleMetrics,
+    ) -> std::io::Result<Batcher<R>> {
+        let (jobs, receiver) = mpsc::channel();
+        let arrivals = Arrivals::default();
+        let queue_depth = metrics.queue_depth.clone();
+        let worker = Worker {
+            runner,
+            receiver,
+            queue: VecDeque::new(),
+            settings,
+            arrivals: arrivals.clone(),
+            metrics,
+        };
+        std::thread::Builder::new()
+            .name(format!("batcher-{name}"))
+            .spawn(move || worker.serve())?;
+        Ok(Batcher {
+            jobs,
+            arrivals,
+            queue_depth,
+        })
+    }
+
+    /// Registers a request that will send items here, so the batcher may wait for it.
+    pub fn expect(&self) -> Expectation {
+        self.arrivals.expect()
+    }
+
+    /// Queues one item and waits for its output. Dropping the future withdraws the item if its
+    /// batch has not started.
+    pub async fn submit(&self, input: R::Input, deadline: Instant) -> Reply<R> {
+        let (reply, answer) = oneshot::channel();
+        let job = Job {
+            input,
+            deadline,
+            enqueued: Instant::now(),
+            reply,
+        };
+        self.queue_depth.inc();
+        if self.jobs.send(job).is_err() {
+            self.queue_depth.dec();
+            return Err(ScheduleError::Stopped);
+        }
+        answer.await.unwrap_or(Err(ScheduleError::Stopped))
+    }
+}
+
+struct Worker<R: BatchRunner> {
+    runner: R,
+    receiver: mpsc::Receiver<Job<R>>,
+    queue: VecDeque<Queued<R>>,
+    settings: BatcherSettings,
+    arrivals: Arrivals,
+    metrics: ModuleMetrics,
+}
+
+impl<R: BatchRunner> Worker<R> {
+    fn serve(mut self) {
+        loop {
+            if self.queue.is_empty() {
+                match self.receiver.recv() {
+                    Ok(job) => self.push(job),
+                    Err(mpsc::RecvError) => return,
+                }
+            }
+            while let Ok(job) = self.receiver.try_recv() {
+                self.push(job);
+            }
+            self.drop_dead(Instant::now());
+            let plan = self
+                .settings
+                .limits
+                .plan(self.queue.iter().map(|q| q.shape));
+            if plan.indices.is_empty() {
+                continue;
+            }
+            if !plan.full && self.arrivals.expected() > 0 {
+                let oldest = self
+                    .queue
+                    .front()
+                    .map_or_else(Instant::now, |q| q.job.enqueued);
+                let close_at = oldest + self.settings.max_delay;
+                let now = Instant::now();
+                if close_at > now {
+                    // More is coming: wait for it, but never past the batch delay.
+                    if let Ok(job) = self.receiver.recv_timeout(close_at - now) {
+                        self.push(job);
+                        continue;
+                    }
+                }
+            }
+            let batch = take(&mut self.queue, &plan.indices);
+            self.run(batch);
+        }
+    }
+
+    fn push(&mut self, job: Job<R>) {
+        let shape = ItemShape {
+            group: self.runner.group(&job.input),
+            cost: self.runner.cost(&job.input),
+        };
+        self.queue.push_back(Queued { job, shape });
+    }
+
+    fn drop_dead(&mut self, now: Instant) {
+        let mut alive = VecDeque::with_capacity(self.queue.len());
+        for queued in std::mem::take(&mut self.queue) {
+            if queued.job.reply.is_closed() {
+                self.metrics.dropped_cancelled();
+            } else if queued.job.deadline <= now {
+                self.metrics.dropped_expired();
+                let _ = queued.job.reply.send(Err(ScheduleError::DeadlinePassed));
+            } else {
+                alive.push_back(queued);
+                continue;
+            }
+            self.metrics.queue_depth.dec();
+        }
+        self.queue = alive;
+    }
+
+    fn run(&mut self, batch: Vec<Job<R>>) {
+        let started = Instant::now();
+        self.metrics.queue_depth.sub(batch.len() as i64);
+        let mut inputs = Vec::with_capacity(batch.len());
+        let mut waiting = Vec::with_capacity(batch.len());
+        for job in batch {
+            self.metrics.queued(started - job.enqueued);
+            inputs.push(job.input);
+            waiting.push((job.reply, started - job.enqueued));
+        }
+        let count = inputs.len();
+        let result = catch_unwind(AssertUnwindSafe(|| self.runner.run(inputs)));
+        let compute = started.elapsed();
+        self.metrics.executed(count, compute);
+        let outputs = match result {
+            Ok(Ok(outputs)) if outputs.len() == count => Ok(outputs),
+            Ok(Ok(outputs)) => Err(self.runner.internal_error(format!(
+                "the module answered {} outputs for {count} inputs",
+                outputs.len()
+            ))),
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(self.runner.internal_error("the module panicked".into())),
+        };
+        match outputs {
+            Ok(outputs) => {
+                for ((reply, queued), output) in waiting.into_iter().zip(outputs) {
+                    let _ = reply.send(Ok((output, ItemTiming { queued, compute })));
+                }
+            }
+            Err(error) => {
+                for (reply, _) in waiting {
+                    let _ = reply.send(Err(ScheduleError::Failed(error.clone())));
+                }
+            }
+        }
+    }
+}
+
+/// Removes the planned items (ascending indices) from the queue, in order.
+fn take<R: BatchRunner>(queue: &mut VecDeque<Queued<R>>, indices: &[usize]) -> Vec<Job<R>> {
+    let mut batch = Vec::with_capacity(indices.len());
+    for (removed, &index) in indices.iter().enumerate() {
+        if let Some(queued) = queue.remove(index - removed) {
+            batch.push(queued.job);
+        }
+    }
+    batch
+}

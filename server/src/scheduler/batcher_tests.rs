@@ -1,0 +1,250 @@
+//! Behaviour of the generic batcher with a small in-memory runner (the module runners over ONNX
+//! Runtime are covered by the end-to-end tests).
+
+use std::{
+    sync::{Arc, Mutex, mpsc},
+    time::{Duration, Instant},
+};
+
+use tokio::{sync::mpsc as tokio_mpsc, task::JoinHandle};
+
+use super::*;
+use crate::metrics::Metrics;
+
+/// Squares numbers. Items of different parity never share a batch. Records each batch; when
+/// gated, tells `started` that a batch began and holds it until `gate` lets it go.
+struct Squarer {
+    batches: Arc<Mutex<Vec<Vec<u64>>>>,
+    started: tokio_mpsc::UnboundedSender<()>,
+    gate: Option<mpsc::Receiver<()>>,
+}
+
+impl BatchRunner for Squarer {
+    type Input = u64;
+    type Output = u64;
+    type Error = String;
+
+    fn group(&self, input: &u64) -> u64 {
+        input % 2
+    }
+
+    fn run(&mut self, inputs: Vec<u64>) -> Result<Vec<u64>, String> {
+        let _ = self.started.send(());
+        if let Some(gate) = &self.gate {
+            let _ = gate.recv();
+        }
+        self.batches.lock().unwrap().push(inputs.clone());
+        if inputs.contains(&13) {
+            return Err("13 is unlucky".into());
+        }
+        Ok(inputs.iter().map(|x| x * x).collect())
+    }
+
+    fn internal_error(&self, message: String) -> String {
+        message
+    }
+}
+
+/// A submitted item's eventual output.
+type Pending = JoinHandle<Result<(u64, ItemTiming), ScheduleError<String>>>;
+
+struct Setup {
+    batcher: Arc<Batcher<Squarer>>,
+    batches: Arc<Mutex<Vec<Vec<u64>>>>,
+    started: tokio_mpsc::UnboundedReceiver<()>,
+    open: mpsc::Sender<()>,
+    metrics: Metrics,
+}
+
+fn setup(max_size: usize, max_delay: Duration, gated: bool) -> Setup {
+    let metrics = Metrics::new().unwrap();
+    let batches = Arc::new(Mutex::new(Vec::new()));
+    let (started_tx, started) = tokio_mpsc::unbounded_channel();
+    let (open, gate) = mpsc::channel();
+    let runner = Squarer {
+        batches: Arc::clone(&batches),
+        started: started_tx,
+        gate: gated.then_some(gate),
+    };
+    let settings = BatcherSettings {
+        limits: BatchLimits {
+            max_size,
+            max_cost: None,
+            cost_rule: CostRule::Sum,
+        },
+        max_delay,
+    };
+    let batcher = Batcher::spawn(
+        "test",
+        runner,
+        settings,
+        ModuleMetrics::new(&metrics, "test"),
+    )
+    .unwrap();
+    Setup {
+        batcher: Arc::new(batcher),
+        batches,
+        started,
+        open,
+        metrics,
+    }
+}
+
+impl Setup {
+    fn submit(&self, x: u64, deadline: Instant) -> Pending {
+        let batcher = Arc::clone(&self.batcher);
+        tokio::spawn(async move { batcher.submit(x, deadline).await })
+    }
+
+    async fn queued(&self, items: i64) {
+        let depth = self.metrics.queue_depth.with_label_values(&["test"]);
+        while depth.get() != items {
+            tokio::task::yield_now().await;
+        }
+    }
+
+    /// Starts a batch holding `x` and returns once the module is busy running it.
+    async fn occupy(&mut self, x: u64) -> Pending {
+        let handle = self.submit(x, far());
+        self.started.recv().await.unwrap();
+        handle
+    }
+
+    fn batches(&self) -> Vec<Vec<u64>> {
+        self.batches.lock().unwrap().clone()
+    }
+}
+
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(600)
+}
+
+async fn outputs(handles: Vec<Pending>) -> Vec<u64> {
+    let mut outputs = Vec::new();
+    for handle in handles {
+        outputs.push(handle.await.unwrap().unwrap().0);
+    }
+    outputs
+}
+
+#[tokio::test]
+async fn items_queued_while_the_module_runs_form_one_batch() {
+    let mut s = setup(8, Duration::ZERO, true);
+    let first = s.occupy(2).await;
+    let rest: Vec<_> = [4, 6, 8].into_iter().map(|x| s.submit(x, far())).collect();
+    s.queued(3).await;
+    s.open.send(()).unwrap();
+    s.open.send(()).unwrap();
+    assert_eq!(outputs(vec![first]).await, vec![4]);
+    assert_eq!(outputs(rest).await, vec![16, 36, 64]);
+    assert_eq!(s.batches(), vec![vec![2], vec![4, 6, 8]]);
+    let executions = s
+        .metrics
+        .module_executions_total
+        .with_label_values(&["test"])
+        .get();
+    let items = s
+        .metrics
+        .module_items_total
+        .with_label_values(&["test"])
+        .get();
+    assert_eq!((executions, items), (2, 4));
+}
+
+#[tokio::test]
+async fn batches_keep_to_one_group_and_the_size_limit() {
+    let mut s = setup(2, Duration::ZERO, true);
+    let blocker = s.occupy(100).await;
+    let handles: Vec<_> = [1, 2, 3, 5, 4]
+        .into_iter()
+        .map(|x| s.submit(x, far()))
+        .collect();
+    s.queued(5).await;
+    for _ in 0..4 {
+        s.open.send(()).unwrap();
+    }
+    assert_eq!(outputs(vec![blocker]).await, vec![10_000]);
+    assert_eq!(outputs(handles).await, vec![1, 4, 9, 25, 16]);
+    // Odd and even are different groups; at most two per batch; the oldest item's group first.
+    assert_eq!(
+        s.batches(),
+        vec![vec![100], vec![1, 3], vec![2, 4], vec![5]]
+    );
+}
+
+#[tokio::test]
+async fn an_idle_module_with_nothing_expected_does_not_wait_for_the_delay() {
+    let s = setup(8, Duration::from_secs(3600), false);
+    let answer = tokio::time::timeout(Duration::from_secs(60), s.batcher.submit(3, far())).await;
+    assert_eq!(
+        answer
+            .expect("the batcher held a lone item for its batch delay")
+            .unwrap()
+            .0,
+        9
+    );
+}
+
+#[tokio::test]
+async fn waits_within_the_delay_for_an_expected_arrival() {
+    let s = setup(2, Duration::from_secs(3600), false);
+    let expected = s.batcher.expect();
+    let first = s.submit(2, far());
+    s.queued(1).await;
+    expected.arrive();
+    let second = s.submit(4, far());
+    assert_eq!(outputs(vec![first, second]).await, vec![4, 16]);
+    assert_eq!(s.batches(), vec![vec![2, 4]]);
+}
+
+#[tokio::test]
+async fn stops_waiting_when_the_delay_passes() {
+    let s = setup(8, Duration::from_millis(20), false);
+    let _never_arrives = s.batcher.expect();
+    assert_eq!(s.batcher.submit(3, far()).await.unwrap().0, 9);
+    assert_eq!(s.batches(), vec![vec![3]]);
+}
+
+#[tokio::test]
+async fn items_past_their_deadline_or_without_caller_are_dropped_before_running() {
+    let mut s = setup(8, Duration::ZERO, true);
+    let blocker = s.occupy(2).await;
+    let expired = s.submit(4, Instant::now());
+    let abandoned = s.submit(6, far());
+    let kept = s.submit(8, far());
+    s.queued(3).await;
+    abandoned.abort();
+    assert!(abandoned.await.unwrap_err().is_cancelled());
+    s.open.send(()).unwrap();
+    s.open.send(()).unwrap();
+    assert!(matches!(
+        expired.await.unwrap(),
+        Err(ScheduleError::DeadlinePassed)
+    ));
+    assert_eq!(outputs(vec![blocker, kept]).await, vec![4, 64]);
+    assert_eq!(s.batches(), vec![vec![2], vec![8]]);
+    let dropped = |reason| {
+        s.metrics
+            .dropped_items_total
+            .with_label_values(&["test", reason])
+            .get()
+    };
+    assert_eq!((dropped("deadline"), dropped("cancelled")), (1, 1));
+    s.queued(0).await;
+}
+
+#[tokio::test]
+async fn a_failed_batch_fails_each_of_its_items() {
+    let mut s = setup(8, Duration::ZERO, true);
+    let blocker = s.occupy(2).await;
+    let handles: Vec<_> = [13, 15].into_iter().map(|x| s.submit(x, far())).collect();
+    s.queued(2).await;
+    s.open.send(()).unwrap();
+    s.open.send(()).unwrap();
+    blocker.await.unwrap().unwrap();
+    for handle in handles {
+        assert!(
+            matches!(handle.await.unwrap(), Err(ScheduleError::Failed(e)) if e == "13 is unlucky")
+        );
+    }
+}

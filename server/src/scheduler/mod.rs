@@ -1,0 +1,15 @@
+//! The scheduler: one dynamic batcher per module, shared by every task, and the step-level
+//! decoder batcher (continuous batching).
+
+mod arrivals;
+mod batcher;
+mod module_metrics;
+mod plan;
+
+pub use arrivals::{Arrivals, Expectation};
+pub use batcher::{BatchRunner, Batcher, BatcherSettings, ItemTiming, ScheduleError};
+pub use module_metrics::ModuleMetrics;
+pub use plan::{BatchLimits, CostRule};
+
+#[cfg(test)]
+mod batcher_tests;

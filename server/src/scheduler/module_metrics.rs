@@ -1,0 +1,57 @@
+//! The metrics of one module, bound to its `module` label once.
+
+use std::time::Duration;
+
+use prometheus::{Histogram, IntCounter, IntGauge};
+
+use crate::metrics::Metrics;
+
+#[derive(Clone)]
+pub struct ModuleMetrics {
+    queue_duration: Histogram,
+    module_duration: Histogram,
+    batch_size: Histogram,
+    pub queue_depth: IntGauge,
+    executions: IntCounter,
+    items: IntCounter,
+    cancelled: IntCounter,
+    expired: IntCounter,
+}
+
+impl ModuleMetrics {
+    pub fn new(metrics: &Metrics, module: &str) -> ModuleMetrics {
+        ModuleMetrics {
+            queue_duration: metrics.queue_duration_seconds.with_label_values(&[module]),
+            module_duration: metrics.module_duration_seconds.with_label_values(&[module]),
+            batch_size: metrics.batch_size.with_label_values(&[module]),
+            queue_depth: metrics.queue_depth.with_label_values(&[module]),
+            executions: metrics.module_executions_total.with_label_values(&[module]),
+            items: metrics.module_items_total.with_label_values(&[module]),
+            cancelled: metrics
+                .dropped_items_total
+                .with_label_values(&[module, "cancelled"]),
+            expired: metrics
+                .dropped_items_total
+                .with_label_values(&[module, "deadline"]),
+        }
+    }
+
+    pub fn queued(&self, waited: Duration) {
+        self.queue_duration.observe(waited.as_secs_f64());
+    }
+
+    pub fn executed(&self, items: usize, took: Duration) {
+        self.module_duration.observe(took.as_secs_f64());
+        self.batch_size.observe(items as f64);
+        self.executions.inc();
+        self.items.inc_by(items as u64);
+    }
+
+    pub fn dropped_cancelled(&self) {
+        self.cancelled.inc();
+    }
+
+    pub fn dropped_expired(&self) {
+        self.expired.inc();
+    }
+}
