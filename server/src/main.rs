@@ -1,7 +1,45 @@
-use clap::Parser;
-use mplug2_server::config::Config;
+use std::{process::ExitCode, time::Duration};
 
-fn main() {
+use clap::Parser;
+use mplug2_server::{
+    app,
+    config::{Config, LogFormat},
+};
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
     let config = Config::parse();
-    println!("{config:?}");
+    init_logging(config.serving.log_format);
+    tracing::info!(?config, "starting");
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            tracing::error!(%error, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = runtime.block_on(app::run(config));
+    // A model still loading must not hold the exit.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(%error, "mplug2-serve failed");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_logging(format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder.init(),
+        LogFormat::Json => builder.json().init(),
+    }
 }

@@ -16,9 +16,21 @@ pub struct LimitsArgs {
     #[arg(long, env = "MAX_IMAGE_SIDE", default_value_t = 8192)]
     pub max_image_side: u32,
 
+    /// Largest encoded image in bytes (each image of a frame list too).
+    #[arg(long, env = "MAX_IMAGE_BYTES", default_value_t = 20 << 20)]
+    pub max_image_bytes: usize,
+
     /// Largest encoded video in bytes.
     #[arg(long, env = "MAX_VIDEO_BYTES", default_value_t = 48 << 20)]
     pub max_video_bytes: usize,
+
+    /// Longest side of a video in pixels, from its stream parameters.
+    #[arg(long, env = "MAX_VIDEO_SIDE", default_value_t = 4096)]
+    pub max_video_side: u32,
+
+    /// Most frames in a video, counted while demuxing before any frame is decoded.
+    #[arg(long, env = "MAX_VIDEO_FRAMES", default_value_t = 18_000)]
+    pub max_video_frames: usize,
 
     /// Most images in a `frames` list (a video given as its frames).
     #[arg(long, env = "MAX_FRAMES", default_value_t = 64)]

