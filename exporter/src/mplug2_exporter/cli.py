@@ -1,0 +1,106 @@
+"""Command line: `python -m mplug2_exporter export|demo|verify|random-checkpoint`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+import torch
+
+from .errors import ExporterError
+
+log = logging.getLogger("mplug2_exporter")
+
+
+def parse_tasks(value: str) -> list[str]:
+    return [t.strip() for t in value.split(",") if t.strip()]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mplug2_exporter", description=__doc__)
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("--threads", type=int, default=0, help="torch intra-op threads (0 = torch default)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    export = sub.add_parser("export", help="official checkpoint -> model package")
+    export.add_argument(
+        "--checkpoint", type=Path, required=True, help="official .pth (weights under model/module)"
+    )
+    export.add_argument(
+        "--bert-config", type=Path, help="official BERT config JSON (default: the released large)"
+    )
+    export.add_argument("--vision-heads", type=int, help="vision attention heads (default: width / 64)")
+    export.add_argument("--out", type=Path, required=True, help="package directory to write")
+    export.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32")
+    export.add_argument("--tasks", type=parse_tasks, help="comma-separated subset of the servable tasks")
+    export.add_argument("--name", help="model name in the manifest (default: from the file name)")
+
+    demo = sub.add_parser("demo", help="the small deterministic demo package with PyTorch goldens")
+    demo.add_argument("--out", type=Path, required=True)
+    demo.add_argument("--no-goldens", action="store_true", help="skip writing goldens/")
+
+    verify = sub.add_parser("verify", help="PyTorch vs ONNX Runtime on a package, max abs diff per graph")
+    verify.add_argument("dir", type=Path)
+    verify.add_argument(
+        "--checkpoint", type=Path, help="source checkpoint (default: recorded in export.json)"
+    )
+    verify.add_argument("--frames", default="1,4,16", help="frame counts to check (comma-separated)")
+    verify.add_argument("--batch", type=int, default=2, help="batch size to check (text is padded)")
+    verify.add_argument("--tolerance", type=float, help="max abs diff allowed (default 1e-4 fp32, 5e-2 fp16)")
+
+    rand = sub.add_parser("random-checkpoint", help="random weights in the official checkpoint format")
+    rand.add_argument("--size", choices=["large", "base", "demo"], required=True)
+    rand.add_argument("--out", type=Path, required=True)
+    rand.add_argument("--seed", type=int, default=0)
+    rand.add_argument("--momentum", action="store_true", help="include the *_m copies of a QA checkpoint")
+    rand.add_argument("--heads", action="store_true", help="include vision_proj/text_proj/itm_head/temp")
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.command == "export":
+        from .export.package import ExportOptions, export_package
+
+        export_package(
+            ExportOptions(
+                args.checkpoint,
+                args.out,
+                args.bert_config,
+                args.vision_heads,
+                args.dtype,
+                args.tasks,
+                args.name,
+            )
+        )
+    elif args.command == "demo":
+        from .demo.build import build_demo
+
+        build_demo(args.out, with_goldens=not args.no_goldens)
+    elif args.command == "verify":
+        from .verify import verify_package
+
+        frames = [int(f) for f in args.frames.split(",")]
+        return 0 if verify_package(args.dir, args.checkpoint, frames, args.batch, args.tolerance) else 1
+    elif args.command == "random-checkpoint":
+        from .synthetic.sizes import write_random_checkpoint
+
+        write_random_checkpoint(args.size, args.out, args.seed, args.momentum, args.heads)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="%(message)s")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        return run(args)
+    except ExporterError as e:
+        log.error("error: %s", e)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,80 @@
+"""Writes one graph to ONNX: trace, optional fp16 conversion, external data for large graphs, check."""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import onnx
+import torch
+from onnxconverter_common import float16
+
+from ..config import ModelConfig
+from ..nn.numerics import fp16_graph_semantics
+from .graphs import GraphSpec, example
+
+OPSET = 17
+EXTERNAL_DATA_MIN_BYTES = 256 << 20  # graphs above this keep their weights in `<name>.onnx.data`
+FP32_ONLY_OPS = ["LayerNormalization", "Softmax"]  # kept in fp32 inside fp16 graphs
+
+
+@dataclass
+class WrittenGraph:
+    file: Path
+    external_data: list[Path]
+
+
+def trace_to_onnx(spec: GraphSpec, cfg: ModelConfig, path: Path, fp16: bool) -> None:
+    """Legacy TorchScript exporter (opset 17): it keeps every named axis dynamic, sizes 0 and 1 included."""
+    gen = torch.Generator().manual_seed(0)
+    args = tuple(example(t, cfg, gen) for t in spec.inputs)
+    semantics = fp16_graph_semantics() if fp16 else contextlib.nullcontext()
+    with semantics, torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # TracerWarnings on static sizes and the legacy-exporter notice
+        torch.onnx.export(
+            spec.module,
+            args,
+            str(path),
+            input_names=[t.name for t in spec.inputs],
+            output_names=[t.name for t in spec.outputs],
+            dynamic_axes=spec.dynamic_axes(),
+            opset_version=OPSET,
+            do_constant_folding=True,
+            dynamo=False,
+        )
+
+
+def to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    block = list(float16.DEFAULT_OP_BLOCK_LIST) + FP32_ONLY_OPS
+    return float16.convert_float_to_float16(
+        model, keep_io_types=True, op_block_list=block, disable_shape_infer=True
+    )
+
+
+def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = False) -> WrittenGraph:
+    path = out_dir / f"{spec.name}.onnx"
+    data = out_dir / f"{spec.name}.onnx.data"
+    for stale in (path, data):
+        stale.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        traced = Path(tmp) / "traced.onnx"
+        trace_to_onnx(spec, cfg, traced, fp16)
+        model = onnx.load(str(traced), load_external_data=True)
+    if fp16:
+        model = to_fp16(model)
+    size = sum(t.ByteSize() for t in model.graph.initializer)
+    external = size >= EXTERNAL_DATA_MIN_BYTES
+    onnx.save_model(
+        model,
+        str(path),
+        save_as_external_data=external,
+        all_tensors_to_one_file=True,
+        location=data.name,
+        size_threshold=1024,
+    )
+    del model
+    onnx.checker.check_model(str(path))
+    return WrittenGraph(path, [data] if external else [])
