@@ -1,1 +1,21 @@
-//! Helpers shared by the end-to-end tests.
+//! Helpers shared by the end-to-end tests: start the real `mplug2-serve` binary on free ports
+//! with the demo package, talk to it over REST and gRPC, and read the exporter's goldens.
+
+pub mod goldens;
+pub mod media;
+pub mod server;
+
+pub use server::{Server, ServerOptions};
+
+/// The workspace root (this crate lives in `tests/`).
+pub fn workspace_root() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
+}
+
+/// The committed demo package.
+pub fn demo_package() -> std::path::PathBuf {
+    workspace_root().join("models/demo")
+}

@@ -1,0 +1,164 @@
+//! The exporter's PyTorch goldens of the demo package (`models/demo/goldens`, schema in
+//! `docs/goldens.md`): the inputs and the outputs every route must reproduce.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::{demo_package, media::TestMedia};
+
+/// Absolute tolerance for embeddings and scores against the goldens (the 1e-4).
+pub const TOLERANCE: f32 = 1e-4;
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecodeParams {
+    pub beam_size: u32,
+    pub min_length: u32,
+    pub max_length: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Caption {
+    pub media: String,
+    pub params: DecodeParams,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Vqa {
+    pub media: String,
+    pub question: String,
+    pub params: DecodeParams,
+    pub answer: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Scores {
+    pub media: String,
+    #[serde(alias = "labels")]
+    pub texts: Vec<String>,
+    pub scores: Vec<f32>,
+}
+
+pub struct Goldens {
+    dir: PathBuf,
+    index: Value,
+    tensors: Vec<u8>,
+}
+
+impl Goldens {
+    pub fn load() -> Goldens {
+        let dir = demo_package().join("goldens");
+        let index: Value =
+            serde_json::from_slice(&std::fs::read(dir.join("goldens.json")).expect("goldens.json"))
+                .expect("goldens.json parses");
+        let tensors = std::fs::read(dir.join("tensors.safetensors")).expect("tensors.safetensors");
+        Goldens {
+            dir,
+            index,
+            tensors,
+        }
+    }
+
+    fn list<T: for<'de> Deserialize<'de>>(&self, key: &str) -> Vec<T> {
+        serde_json::from_value(self.index[key].clone())
+            .unwrap_or_else(|e| panic!("goldens `{key}`: {e}"))
+    }
+
+    pub fn captions(&self) -> Vec<Caption> {
+        self.list("captions")
+    }
+
+    pub fn vqa(&self) -> Vec<Vqa> {
+        self.list("vqa")
+    }
+
+    pub fn matches(&self) -> Vec<Scores> {
+        self.list("match")
+    }
+
+    pub fn classifications(&self) -> Vec<Scores> {
+        self.list("classify")
+    }
+
+    /// The input medium by its golden name, read from `goldens/inputs`.
+    pub fn media(&self, name: &str) -> TestMedia {
+        let entry = self.index["media"]
+            .as_array()
+            .and_then(|media| media.iter().find(|m| m["name"] == name))
+            .unwrap_or_else(|| panic!("no golden medium `{name}`"));
+        let files: Vec<String> = serde_json::from_value(entry["files"].clone()).expect("files");
+        let read = |file: &String| std::fs::read(self.dir.join(file)).expect("golden input file");
+        match entry["kind"].as_str() {
+            Some("image") => TestMedia::Image(read(&files[0])),
+            Some("frames") => TestMedia::Frames(files.iter().map(read).collect()),
+            other => panic!("unknown golden media kind {other:?}"),
+        }
+    }
+
+    /// Every golden medium name.
+    pub fn media_names(&self) -> Vec<String> {
+        self.index["media"]
+            .as_array()
+            .expect("media")
+            .iter()
+            .map(|m| m["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    /// `(medium name, embedding)` for every medium.
+    pub fn media_embeddings(&self) -> Vec<(String, Vec<f32>)> {
+        self.embeddings("media", "media")
+    }
+
+    /// `(raw text, embedding)` for every text.
+    pub fn text_embeddings(&self) -> Vec<(String, Vec<f32>)> {
+        self.embeddings("text", "text")
+    }
+
+    fn embeddings(&self, kind: &str, key: &str) -> Vec<(String, Vec<f32>)> {
+        self.index["embeddings"][kind]
+            .as_array()
+            .expect("embeddings")
+            .iter()
+            .map(|e| {
+                (
+                    e[key].as_str().expect("name").to_owned(),
+                    self.tensor(e["embedding"].as_str().expect("tensor name")),
+                )
+            })
+            .collect()
+    }
+
+    /// A float tensor from `tensors.safetensors`, flattened.
+    pub fn tensor(&self, name: &str) -> Vec<f32> {
+        let tensors = safetensors::SafeTensors::deserialize(&self.tensors).expect("safetensors");
+        let view = tensors
+            .tensor(name)
+            .unwrap_or_else(|e| panic!("tensor {name}: {e}"));
+        assert_eq!(view.dtype(), safetensors::Dtype::F32, "{name} is not F32");
+        view.data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect()
+    }
+}
+
+/// Largest absolute difference; panics when the lengths differ.
+pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len(), "lengths differ");
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+/// Asserts that two vectors agree within `TOLERANCE`.
+pub fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
+    let diff = max_abs_diff(actual, expected);
+    assert!(
+        diff <= TOLERANCE,
+        "{what}: max abs diff {diff} > {TOLERANCE}"
+    );
+}

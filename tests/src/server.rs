@@ -1,0 +1,270 @@
+//! One `mplug2-serve` process on free loopback ports, stopped (SIGKILL) when dropped unless the
+//! test stopped it with SIGTERM and collected its exit status.
+
+use std::{
+    fs::File,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, ExitStatus, Stdio},
+    sync::{Mutex, OnceLock},
+    time::{Duration, Instant},
+};
+
+use mplug2_proto::v1::inference_client::InferenceClient;
+use tonic::transport::Channel;
+
+use crate::{demo_package, workspace_root};
+
+/// How long a test waits for the server to come up before failing.
+pub const START_BOUND: Duration = Duration::from_secs(120);
+
+#[derive(Debug, Clone, Default)]
+pub struct ServerOptions {
+    pub model_dir: Option<PathBuf>,
+    /// Extra flags, e.g. `["--max-batch-size", "1"]`.
+    pub args: Vec<String>,
+}
+
+impl ServerOptions {
+    pub fn args(args: &[&str]) -> ServerOptions {
+        ServerOptions {
+            args: args.iter().map(|a| a.to_string()).collect(),
+            ..ServerOptions::default()
+        }
+    }
+}
+
+pub struct Server {
+    child: Mutex<Option<Child>>,
+    pub http: String,
+    pub grpc: String,
+    log: PathBuf,
+    _dir: TempDir,
+}
+
+impl Server {
+    /// Starts the server and returns once it answers `/health/live` (it may still be warming).
+    pub async fn start(options: ServerOptions) -> Server {
+        let dir = TempDir::new();
+        let log = dir.path().join("server.log");
+        let (http_port, grpc_port) = (free_port(), free_port());
+        let model_dir = options.model_dir.unwrap_or_else(demo_package);
+        let child = Command::new(binary())
+            .current_dir(dir.path())
+            .env("ORT_DYLIB_PATH", ort_library())
+            .env("RUST_LOG", "info,mplug2_server=debug")
+            .env_remove("API_KEY")
+            .arg("--model-dir")
+            .arg(&model_dir)
+            .args(["--http-addr", &format!("127.0.0.1:{http_port}")])
+            .args(["--grpc-addr", &format!("127.0.0.1:{grpc_port}")])
+            .args(&options.args)
+            .stdout(Stdio::from(File::create(&log).expect("log file")))
+            .stderr(Stdio::from(
+                File::options().append(true).open(&log).expect("log file"),
+            ))
+            .spawn()
+            .expect("cannot start mplug2-serve");
+        let server = Server {
+            child: Mutex::new(Some(child)),
+            http: format!("http://127.0.0.1:{http_port}"),
+            grpc: format!("http://127.0.0.1:{grpc_port}"),
+            log,
+            _dir: dir,
+        };
+        server.wait_for("/health/live").await;
+        server
+    }
+
+    /// Starts the server with default flags and waits until it is ready.
+    pub async fn ready(options: ServerOptions) -> Server {
+        let server = Server::start(options).await;
+        server.wait_ready().await;
+        server
+    }
+
+    /// Polls `/health/ready` until it answers 200, within `START_BOUND`.
+    pub async fn wait_ready(&self) {
+        self.wait_for("/health/ready").await;
+    }
+
+    async fn wait_for(&self, path: &str) {
+        let client = reqwest::Client::new();
+        let deadline = Instant::now() + START_BOUND;
+        loop {
+            if let Ok(response) = client.get(format!("{}{path}", self.http)).send().await
+                && response.status() == 200
+            {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{path} not 200 within {START_BOUND:?}; log:\n{}",
+                self.log()
+            );
+            self.assert_running();
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    fn assert_running(&self) {
+        let mut child = self.child.lock().expect("child lock");
+        if let Some(process) = child.as_mut() {
+            let exited = process.try_wait().expect("wait");
+            assert!(
+                exited.is_none(),
+                "mplug2-serve exited ({exited:?}); log:\n{}",
+                self.log()
+            );
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child
+            .lock()
+            .expect("child lock")
+            .as_ref()
+            .map(Child::id)
+            .expect("server running")
+    }
+
+    /// Sends SIGTERM (a graceful shutdown).
+    pub fn terminate(&self) {
+        // SAFETY: sending a signal to our own child process.
+        let sent = unsafe { libc::kill(self.pid() as i32, libc::SIGTERM) };
+        assert_eq!(sent, 0, "cannot signal the server");
+    }
+
+    /// Waits for the process to exit, within `bound`.
+    pub async fn exit_status(&self, bound: Duration) -> ExitStatus {
+        let mut child = self
+            .child
+            .lock()
+            .expect("child lock")
+            .take()
+            .expect("server running");
+        let deadline = Instant::now() + bound;
+        loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                return status;
+            }
+            if Instant::now() >= deadline {
+                let _ = child.kill();
+                panic!(
+                    "mplug2-serve did not exit within {bound:?}; log:\n{}",
+                    self.log()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.http)
+    }
+
+    pub async fn grpc_client(&self) -> InferenceClient<Channel> {
+        InferenceClient::connect(self.grpc.clone())
+            .await
+            .expect("gRPC connect")
+            .max_decoding_message_size(64 << 20)
+            .max_encoding_message_size(256 << 20)
+    }
+
+    pub async fn channel(&self) -> Channel {
+        Channel::from_shared(self.grpc.clone())
+            .expect("uri")
+            .connect()
+            .await
+            .expect("gRPC connect")
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.get_mut().ok().and_then(Option::take) {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// A loopback port nobody listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Builds `mplug2-serve` once per test binary (with cargo, as the tests run) and returns its path.
+pub fn binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Ok(path) = std::env::var("MPLUG2_SERVE_BIN") {
+                return PathBuf::from(path);
+            }
+            escargot::CargoBuild::new()
+                .package("mplug2-server")
+                .bin("mplug2-serve")
+                .manifest_path(workspace_root().join("Cargo.toml"))
+                .run()
+                .expect("cannot build mplug2-serve")
+                .path()
+                .to_path_buf()
+        })
+        .clone()
+}
+
+/// `ORT_DYLIB_PATH`, else the library `scripts/fetch-ort.sh` puts in `.ort/`.
+pub fn ort_library() -> PathBuf {
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH") {
+        return PathBuf::from(path);
+    }
+    let fetched =
+        workspace_root().join(".ort/onnxruntime-1.32.0/onnxruntime/capi/libonnxruntime.so.1.32.0");
+    assert!(
+        fetched.exists(),
+        "ONNX Runtime not found: set ORT_DYLIB_PATH or run scripts/fetch-ort.sh (make test does both)"
+    );
+    fetched
+}
+
+/// A temporary directory removed on drop.
+pub struct TempDir(PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "mplug2-e2e-{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::SeqCst)
+        );
+        let path = std::env::temp_dir().join(name);
+        std::fs::create_dir_all(&path).expect("temp dir");
+        TempDir(path)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Default for TempDir {
+    fn default() -> Self {
+        TempDir::new()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
