@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array1, Array2, Array5, ArrayView2, Ix4, s};
+use ndarray::{Array1, Array2, Array3, Array5, ArrayView2, Ix4, s};
 
 use super::io::{expect_dim, f32_output, owned_input, view_input};
 use super::padding::pad_rows;
@@ -149,8 +149,23 @@ impl Decoder {
 
     /// One decoding step for every unfinished member of the batch.
     pub fn step(&self, batch: &mut DecodeBatch) -> Result<(), ModelError> {
+        self.run_step(batch, false).map(drop)
+    }
+
+    /// `step`, also returning a copy of the step's logits `[members, beams, vocab]` (parity checks).
+    pub fn step_logits(&self, batch: &mut DecodeBatch) -> Result<Array3<f32>, ModelError> {
+        Ok(self
+            .run_step(batch, true)?
+            .unwrap_or_else(|| Array3::zeros((0, 0, 0))))
+    }
+
+    fn run_step(
+        &self,
+        batch: &mut DecodeBatch,
+        keep_logits: bool,
+    ) -> Result<Option<Array3<f32>>, ModelError> {
         if batch.members.iter().all(|(_, s)| s.is_finished()) {
-            return Ok(());
+            return Ok(None);
         }
         let dims = self.dims;
         let beams = batch
@@ -247,6 +262,10 @@ impl Decoder {
                         );
                     }
                 }
+                let kept = keep_logits.then(|| {
+                    Array3::from_shape_vec((size, beams, vocab), logits.to_vec())
+                        .expect("shape checked above")
+                });
                 let mut outcomes = Vec::with_capacity(size);
                 for (b, (_, sequence)) in members.iter_mut().enumerate() {
                     if sequence.is_finished() {
@@ -265,13 +284,14 @@ impl Decoder {
                         sequence.cache.reorder(&advance.parents);
                     }));
                 }
-                Ok(outcomes)
+                Ok((outcomes, kept))
             })?
         };
+        let (outcomes, kept) = outcomes;
         for outcome in outcomes {
             outcome?;
         }
-        Ok(())
+        Ok(kept)
     }
 
     /// Decodes memories to completion on their own (one batch, all joining at step 0).

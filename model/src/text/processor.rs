@@ -122,7 +122,7 @@ impl TextProcessor {
     /// The slow `BertTokenizer.decode` the reference calls: tokens joined by spaces, ` ##` removed,
     /// stripped, then `clean_up_tokenization`. Written out because the fast WordPiece decoder
     /// cleans up per token and so differs on apostrophes.
-    fn decode(&self, ids: &[i64]) -> String {
+    pub fn decode(&self, ids: &[i64]) -> String {
         let tokens: Vec<String> = ids
             .iter()
             .filter_map(|&id| u32::try_from(id).ok())
