@@ -1,0 +1,19 @@
+//! Decoding: the reference beam search as a step-driven state machine, the per-sequence
+//! self-attention cache, cross K/V shared per item, and the continuous batch of sequences.
+
+mod batch;
+mod beam_search;
+mod cross_kv;
+mod dims;
+mod params;
+mod self_cache;
+mod sequence;
+
+pub(crate) use batch::CrossInputs;
+pub use batch::DecodeBatch;
+pub use beam_search::{Advance, BeamError, BeamSearch};
+pub use cross_kv::CrossKv;
+pub use dims::DecoderDims;
+pub use params::{DecodeLimits, DecodeOverrides, DecodeParams, OverrideError};
+pub use self_cache::SelfCache;
+pub use sequence::Sequence;

@@ -1,0 +1,170 @@
+use crate::package::TaskDecoding;
+
+/// Beam-search settings for one request.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DecodeParams {
+    pub beam_size: usize,
+    /// EOS is masked (log-prob −1e20) while `step < min_length`.
+    pub min_length: usize,
+    /// Decoding steps; every beam counts as finished after this many.
+    pub max_length: usize,
+    /// α of the GNMT penalty `((5 + step + 1) / 6)^α`.
+    pub length_penalty: f32,
+    pub bos: i64,
+    pub eos: i64,
+}
+
+impl DecodeParams {
+    pub fn from_manifest(decoding: &TaskDecoding) -> DecodeParams {
+        DecodeParams {
+            beam_size: decoding.beam_size,
+            min_length: decoding.min_length,
+            max_length: decoding.max_length,
+            length_penalty: decoding.length_penalty,
+            bos: decoding.bos_token_id,
+            eos: decoding.eos_token_id,
+        }
+    }
+}
+
+/// Per-request changes to a task's decoding settings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DecodeOverrides {
+    pub beam_size: Option<usize>,
+    pub min_length: Option<usize>,
+    pub max_length: Option<usize>,
+}
+
+/// Bounds on what a request may ask for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    pub max_beam_size: usize,
+    pub max_length: usize,
+}
+
+impl Default for DecodeLimits {
+    fn default() -> Self {
+        DecodeLimits {
+            max_beam_size: 10,
+            max_length: 64,
+        }
+    }
+}
+
+/// A request's override outside the allowed range.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+#[error("{what} must be between {min} and {max}, got {value}")]
+pub struct OverrideError {
+    pub what: &'static str,
+    pub min: usize,
+    pub max: usize,
+    pub value: usize,
+}
+
+impl DecodeParams {
+    /// Applies overrides, checking each against the limits.
+    pub fn with_overrides(
+        mut self,
+        overrides: DecodeOverrides,
+        limits: DecodeLimits,
+    ) -> Result<DecodeParams, OverrideError> {
+        let check = |what, min, max, value| {
+            if value < min || value > max {
+                Err(OverrideError {
+                    what,
+                    min,
+                    max,
+                    value,
+                })
+            } else {
+                Ok(value)
+            }
+        };
+        if let Some(beam) = overrides.beam_size {
+            self.beam_size = check("beam_size", 1, limits.max_beam_size, beam)?;
+        }
+        if let Some(max_length) = overrides.max_length {
+            self.max_length = check("max_length", 1, limits.max_length, max_length)?;
+        }
+        if let Some(min_length) = overrides.min_length {
+            self.min_length = check("min_length", 0, self.max_length, min_length)?;
+        }
+        Ok(self)
+    }
+
+    /// The GNMT length penalty at a step, as the reference computes it (float64, used as float32).
+    pub fn penalty(&self, step: usize) -> f32 {
+        ((5.0 + (step + 1) as f64) / 6.0).powf(self.length_penalty as f64) as f32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn caption() -> DecodeParams {
+        DecodeParams {
+            beam_size: 5,
+            min_length: 4,
+            max_length: 20,
+            length_penalty: 0.6,
+            bos: 101,
+            eos: 102,
+        }
+    }
+
+    #[test]
+    fn overrides_apply_within_limits() {
+        let limits = DecodeLimits::default();
+        let params = caption()
+            .with_overrides(
+                DecodeOverrides {
+                    beam_size: Some(1),
+                    min_length: Some(2),
+                    max_length: Some(8),
+                },
+                limits,
+            )
+            .unwrap();
+        assert_eq!(
+            (params.beam_size, params.min_length, params.max_length),
+            (1, 2, 8)
+        );
+    }
+
+    #[test]
+    fn overrides_outside_limits_name_the_field_and_value() {
+        let limits = DecodeLimits::default();
+        let error = caption()
+            .with_overrides(
+                DecodeOverrides {
+                    beam_size: Some(11),
+                    ..Default::default()
+                },
+                limits,
+            )
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "beam_size must be between 1 and 10, got 11"
+        );
+        let error = caption()
+            .with_overrides(
+                DecodeOverrides {
+                    min_length: Some(30),
+                    ..Default::default()
+                },
+                limits,
+            )
+            .unwrap_err();
+        assert_eq!(error.what, "min_length");
+        assert_eq!(error.max, 20);
+    }
+
+    #[test]
+    fn penalty_is_gnmt() {
+        let params = caption();
+        assert_eq!(params.penalty(0), 1.0);
+        assert!((params.penalty(1) - (7.0f64 / 6.0).powf(0.6) as f32).abs() < 1e-7);
+    }
+}

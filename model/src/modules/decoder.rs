@@ -1,0 +1,324 @@
+//! The decoder: `decoder_cross_kv` once per item, then KV-cached `decoder_step`s for a whole
+//! `DecodeBatch` at a time.
+
+use std::sync::Arc;
+
+use ndarray::{Array1, Array2, Array3, Array5, ArrayView2, Ix4, s};
+
+use super::io::{expect_dim, f32_output, owned_input, view_input};
+use super::padding::pad_rows;
+use crate::ModelError;
+use crate::decode::{CrossInputs, CrossKv, DecodeBatch, DecodeParams, DecoderDims, Sequence};
+use crate::package::{GraphName, Package};
+use crate::runtime::{Graph, Runtime, RuntimeError};
+
+#[derive(Debug)]
+pub struct Decoder {
+    cross_kv: Graph,
+    step: Graph,
+    full: Option<Graph>,
+    dims: DecoderDims,
+}
+
+impl Decoder {
+    /// Loads `decoder_cross_kv` and `decoder_step` (and `decoder_full` when `with_full`).
+    pub fn load(
+        runtime: &Runtime,
+        package: &Package,
+        with_full: bool,
+    ) -> Result<Decoder, ModelError> {
+        let text = &package.manifest().config.text;
+        let dims = DecoderDims {
+            layers: text.text_decode_layers,
+            heads: text.num_attention_heads,
+            head_dim: text.head_dim(),
+            vocab: text.vocab_size,
+        };
+        let per_layer = |prefixes: &[&str]| -> Vec<String> {
+            (0..dims.layers)
+                .flat_map(|i| prefixes.iter().map(move |p| format!("{p}_{i}")))
+                .collect()
+        };
+        let cross_kv = super::load_graph(runtime, package, GraphName::DecoderCrossKv)?;
+        cross_kv.expect_io(
+            &["memory".to_owned()],
+            &per_layer(&["cross_key", "cross_value"]),
+        )?;
+        let step = super::load_graph(runtime, package, GraphName::DecoderStep)?;
+        let mut step_inputs = vec![
+            "input_ids".to_owned(),
+            "position_ids".to_owned(),
+            "past_mask".to_owned(),
+            "memory_mask".to_owned(),
+        ];
+        step_inputs.extend(per_layer(&[
+            "past_key",
+            "past_value",
+            "cross_key",
+            "cross_value",
+        ]));
+        let mut step_outputs = vec!["logits".to_owned()];
+        step_outputs.extend(per_layer(&["present_key", "present_value"]));
+        step.expect_io(&step_inputs, &step_outputs)?;
+        let full = if with_full && package.has_graph(GraphName::DecoderFull) {
+            let full = super::load_graph(runtime, package, GraphName::DecoderFull)?;
+            full.expect_io(
+                &[
+                    "input_ids".to_owned(),
+                    "memory".to_owned(),
+                    "memory_mask".to_owned(),
+                ],
+                &["logits".to_owned()],
+            )?;
+            Some(full)
+        } else {
+            None
+        };
+        Ok(Decoder {
+            cross_kv,
+            step,
+            full,
+            dims,
+        })
+    }
+
+    pub fn dims(&self) -> DecoderDims {
+        self.dims
+    }
+
+    pub fn graphs(&self) -> impl Iterator<Item = &Graph> {
+        [&self.cross_kv, &self.step].into_iter().chain(&self.full)
+    }
+
+    pub(crate) fn full_graph(&self) -> Option<&Graph> {
+        self.full.as_ref()
+    }
+
+    /// Memory positions × model width: the cost of one `cross_kv` item.
+    pub fn cross_kv_cost(&self, memory: ArrayView2<'_, f32>) -> usize {
+        memory.nrows()
+    }
+
+    /// Cross-attention K/V of each memory `[S_i, D]`, computed once per item (never per beam).
+    pub fn cross_kv(
+        &self,
+        memories: &[ArrayView2<'_, f32>],
+    ) -> Result<Vec<Arc<CrossKv>>, ModelError> {
+        if memories.is_empty() {
+            return Ok(Vec::new());
+        }
+        let (padded, _) = pad_rows(memories);
+        let len = padded.shape()[1];
+        let inputs = vec![owned_input("memory", padded.into_dyn())?];
+        let name = self.cross_kv.name();
+        let dims = self.dims;
+        Ok(self.cross_kv.run(inputs, |outputs| {
+            let mut keys = vec![Vec::with_capacity(dims.layers); memories.len()];
+            let mut values = vec![Vec::with_capacity(dims.layers); memories.len()];
+            for layer in 0..dims.layers {
+                for (is_value, target) in [(false, &mut keys), (true, &mut values)] {
+                    let output = if is_value {
+                        format!("cross_value_{layer}")
+                    } else {
+                        format!("cross_key_{layer}")
+                    };
+                    let array = f32_output(outputs, name, &output, 4)?;
+                    expect_dim(name, &output, &array, 0, memories.len())?;
+                    expect_dim(name, &output, &array, 1, dims.heads)?;
+                    expect_dim(name, &output, &array, 2, len)?;
+                    expect_dim(name, &output, &array, 3, dims.head_dim)?;
+                    let array = array.into_dimensionality::<Ix4>().expect("rank checked");
+                    for (b, memory) in memories.iter().enumerate() {
+                        let item = array.slice(s![b, .., ..memory.nrows(), ..]);
+                        target[b].push(item.as_standard_layout().into_owned());
+                    }
+                }
+            }
+            Ok(keys
+                .into_iter()
+                .zip(values)
+                .map(|(k, v)| Arc::new(CrossKv::new(k, v).expect("shapes checked above")))
+                .collect::<Vec<_>>())
+        })?)
+    }
+
+    /// A new sequence over an item's cross K/V.
+    pub fn start(&self, cross: Arc<CrossKv>, params: DecodeParams) -> Sequence {
+        Sequence::new(cross, params, self.dims)
+    }
+
+    /// One decoding step for every unfinished member of the batch.
+    pub fn step(&self, batch: &mut DecodeBatch) -> Result<(), ModelError> {
+        self.run_step(batch, false).map(drop)
+    }
+
+    /// `step`, also returning a copy of the step's logits `[members, beams, vocab]` (parity checks).
+    pub fn step_logits(&self, batch: &mut DecodeBatch) -> Result<Array3<f32>, ModelError> {
+        Ok(self
+            .run_step(batch, true)?
+            .unwrap_or_else(|| Array3::zeros((0, 0, 0))))
+    }
+
+    fn run_step(
+        &self,
+        batch: &mut DecodeBatch,
+        keep_logits: bool,
+    ) -> Result<Option<Array3<f32>>, ModelError> {
+        if batch.members.iter().all(|(_, s)| s.is_finished()) {
+            return Ok(None);
+        }
+        let dims = self.dims;
+        let beams = batch
+            .members
+            .iter()
+            .map(|(_, s)| s.search.beam_size())
+            .max()
+            .unwrap_or(1);
+        let past = batch
+            .members
+            .iter()
+            .map(|(_, s)| s.cache.len())
+            .max()
+            .unwrap_or(0);
+        let size = batch.members.len();
+
+        let mut input_ids = Array2::<i64>::zeros((size, beams));
+        let mut positions = Array1::<i64>::zeros(size);
+        let mut past_mask = Array2::<i64>::zeros((size, past));
+        for (b, (_, sequence)) in batch.members.iter().enumerate() {
+            let bos = sequence.search.params().bos;
+            input_ids.row_mut(b).fill(bos);
+            for (k, token) in sequence.search.last_tokens().enumerate() {
+                input_ids[[b, k]] = token;
+            }
+            positions[b] = sequence.search.step() as i64;
+            past_mask.slice_mut(s![b, ..sequence.cache.len()]).fill(1);
+        }
+        let mut inputs = vec![
+            owned_input("input_ids", input_ids.into_dyn())?,
+            owned_input("position_ids", positions.into_dyn())?,
+            owned_input("past_mask", past_mask.into_dyn())?,
+        ];
+        for layer in 0..dims.layers {
+            for is_value in [false, true] {
+                let mut tensor =
+                    Array5::<f32>::zeros((size, beams, dims.heads, past, dims.head_dim));
+                for (b, (_, sequence)) in batch.members.iter().enumerate() {
+                    for k in 0..sequence.search.beam_size() {
+                        let mut slot = tensor.slice_mut(s![b, k, .., .., ..]);
+                        let slot = slot
+                            .as_slice_mut()
+                            .expect("a [b, k] slot of a standard array is contiguous");
+                        sequence.cache.copy_beam(layer, is_value, k, past, slot);
+                    }
+                }
+                let prefix = if is_value { "past_value" } else { "past_key" };
+                inputs.push(owned_input(format!("{prefix}_{layer}"), tensor.into_dyn())?);
+            }
+        }
+        let single = batch.prepare_cross();
+        let single_mask = single
+            .as_ref()
+            .map(|cross| Array2::<i64>::ones((1, cross.len())));
+        let name = self.step.name();
+        let outcomes = {
+            let (members, packed) = batch.parts();
+            let cross = match (&single, &single_mask, packed) {
+                (Some(cross), Some(mask), _) => CrossInputs::single(cross, mask),
+                (_, _, Some(packed)) => packed,
+                _ => unreachable!("prepare_cross packs whenever there is more than one member"),
+            };
+            for (layer, (k, v)) in cross.keys.iter().zip(&cross.values).enumerate() {
+                inputs.push(view_input(format!("cross_key_{layer}"), k.view())?);
+                inputs.push(view_input(format!("cross_value_{layer}"), v.view())?);
+            }
+            inputs.push(view_input("memory_mask", cross.mask)?);
+            self.step.run(inputs, |outputs| {
+                let logits = f32_output(outputs, name, "logits", 3)?;
+                expect_dim(name, "logits", &logits, 0, size)?;
+                expect_dim(name, "logits", &logits, 1, beams)?;
+                let vocab = logits.shape()[2];
+                let logits = logits
+                    .to_slice()
+                    .ok_or_else(|| not_contiguous(name, "logits"))?;
+                let mut presents = Vec::with_capacity(dims.layers * 2);
+                for layer in 0..dims.layers {
+                    for prefix in ["present_key", "present_value"] {
+                        let output = format!("{prefix}_{layer}");
+                        let array = f32_output(outputs, name, &output, 5)?;
+                        for (axis, want) in [
+                            (0, size),
+                            (1, beams),
+                            (2, dims.heads),
+                            (3, 1),
+                            (4, dims.head_dim),
+                        ] {
+                            expect_dim(name, &output, &array, axis, want)?;
+                        }
+                        presents.push(
+                            array
+                                .to_slice()
+                                .ok_or_else(|| not_contiguous(name, &output))?,
+                        );
+                    }
+                }
+                let kept = keep_logits.then(|| {
+                    Array3::from_shape_vec((size, beams, vocab), logits.to_vec())
+                        .expect("shape checked above")
+                });
+                let mut outcomes = Vec::with_capacity(size);
+                for (b, (_, sequence)) in members.iter_mut().enumerate() {
+                    if sequence.is_finished() {
+                        outcomes.push(Ok(()));
+                        continue;
+                    }
+                    let hd = dims.head_dim;
+                    let slot = |layer: usize, is_value: bool, k: usize, head: usize| {
+                        let at = ((b * beams + k) * dims.heads + head) * hd;
+                        &presents[layer * 2 + usize::from(is_value)][at..at + hd]
+                    };
+                    sequence.cache.append(slot);
+                    let own = sequence.search.beam_size();
+                    let rows = &logits[b * beams * vocab..(b * beams + own) * vocab];
+                    outcomes.push(sequence.search.advance(rows, vocab).map(|advance| {
+                        sequence.cache.reorder(&advance.parents);
+                    }));
+                }
+                Ok((outcomes, kept))
+            })?
+        };
+        let (outcomes, kept) = outcomes;
+        for outcome in outcomes {
+            outcome?;
+        }
+        Ok(kept)
+    }
+
+    /// Decodes memories to completion on their own (one batch, all joining at step 0).
+    pub fn generate(
+        &self,
+        memories: &[ArrayView2<'_, f32>],
+        params: &[DecodeParams],
+    ) -> Result<Vec<Vec<i64>>, ModelError> {
+        let crosses = self.cross_kv(memories)?;
+        let mut batch = DecodeBatch::new();
+        for (id, (cross, params)) in crosses.into_iter().zip(params).enumerate() {
+            batch.add(id as u64, self.start(cross, *params));
+        }
+        let mut results = vec![Vec::new(); memories.len()];
+        while !batch.is_empty() {
+            self.step(&mut batch)?;
+            for (id, tokens) in batch.take_finished() {
+                results[id as usize] = tokens;
+            }
+        }
+        Ok(results)
+    }
+}
+
+fn not_contiguous(graph: GraphName, output: &str) -> RuntimeError {
+    RuntimeError::GraphContract {
+        graph: graph.to_string(),
+        problem: format!("output {output} is not contiguous"),
+    }
+}

@@ -1,0 +1,20 @@
+/// Why a piece of media cannot be turned into pixel values.
+#[derive(Debug, thiserror::Error)]
+pub enum MediaError {
+    #[error("{what} is {value}, over the limit of {limit}")]
+    TooLarge {
+        what: &'static str,
+        limit: u64,
+        value: u64,
+    },
+    #[error("unsupported {what}: {detail}")]
+    Unsupported { what: &'static str, detail: String },
+    #[error("cannot decode {what}: {reason}")]
+    Corrupt { what: &'static str, reason: String },
+    #[error("{what} is empty")]
+    Empty { what: &'static str },
+    #[error("video has no decodable frames")]
+    NoFrames,
+    #[error("video decoder failed: {0}")]
+    Decoder(String),
+}

@@ -1,0 +1,53 @@
+//! The seam between the task pipelines and whoever runs the modules: the model crate's
+//! `DirectExecutor` runs each call inline; the server implements this with its batchers.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use ndarray::Array1;
+
+use crate::ModelError;
+use crate::decode::DecodeParams;
+use crate::modules::Embeddings;
+use crate::preprocess::{Media, PixelValues};
+
+/// A decoder memory: vision embeddings (caption) or `[vision; fused question]` (VQA).
+pub type Memory = Arc<Embeddings>;
+
+/// One method per module call. Futures must be `Send` so that the server can spawn pipelines.
+pub trait Executor: Sync {
+    /// Decode, sample, resize and normalize (CPU work; the server runs it off the async runtime).
+    fn prepare(&self, media: Media)
+    -> impl Future<Output = Result<PixelValues, ModelError>> + Send;
+    fn vision(
+        &self,
+        pixels: PixelValues,
+    ) -> impl Future<Output = Result<Arc<Embeddings>, ModelError>> + Send;
+    fn text(
+        &self,
+        input_ids: Vec<i64>,
+    ) -> impl Future<Output = Result<Arc<Embeddings>, ModelError>> + Send;
+    fn fusion(
+        &self,
+        text: Arc<Embeddings>,
+        vision: Arc<Embeddings>,
+    ) -> impl Future<Output = Result<Embeddings, ModelError>> + Send;
+    /// Beam search to the end; the token ids of the best hypothesis, leading BOS included.
+    fn decode(
+        &self,
+        memory: Memory,
+        params: DecodeParams,
+    ) -> impl Future<Output = Result<Vec<i64>, ModelError>> + Send;
+    fn heads_vision(
+        &self,
+        cls: Array1<f32>,
+    ) -> impl Future<Output = Result<Array1<f32>, ModelError>> + Send;
+    fn heads_text(
+        &self,
+        cls: Array1<f32>,
+    ) -> impl Future<Output = Result<Array1<f32>, ModelError>> + Send;
+    fn heads_itm(
+        &self,
+        cls: Array1<f32>,
+    ) -> impl Future<Output = Result<Array1<f32>, ModelError>> + Send;
+}

@@ -1,0 +1,70 @@
+//! The generative tasks: caption and VQA (architecture note §1.5, §2).
+
+use std::sync::Arc;
+
+use ndarray::{Axis, concatenate};
+
+use super::{Executor, Task, TaskContext};
+use crate::ModelError;
+use crate::decode::DecodeOverrides;
+use crate::preprocess::Media;
+
+/// vision → decoder (memory = vision embeddings) → caption text after the prompt.
+pub async fn caption(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    media: Media,
+    overrides: DecodeOverrides,
+) -> Result<String, ModelError> {
+    caption_ids(ctx, ex, media, overrides)
+        .await
+        .map(|ids| ctx.text.caption_text(&ids, ctx.caption_prompt.as_deref()))
+}
+
+/// The caption's generated token ids (leading `[CLS]` included).
+pub async fn caption_ids(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    media: Media,
+    overrides: DecodeOverrides,
+) -> Result<Vec<i64>, ModelError> {
+    ctx.require(Task::Caption)?;
+    let params = ctx.caption_params(overrides)?;
+    let pixels = ex.prepare(media).await?;
+    let vision = ex.vision(pixels).await?;
+    ex.decode(vision, params).await
+}
+
+/// vision ∥ text(question) → fusion → decoder (memory = [vision; fused question]) → answer.
+pub async fn vqa(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    media: Media,
+    question: &str,
+    overrides: DecodeOverrides,
+) -> Result<String, ModelError> {
+    vqa_ids(ctx, ex, media, question, overrides)
+        .await
+        .map(|ids| ctx.text.answer_text(&ids))
+}
+
+/// The answer's generated token ids (leading `[CLS]` included).
+pub async fn vqa_ids(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    media: Media,
+    question: &str,
+    overrides: DecodeOverrides,
+) -> Result<Vec<i64>, ModelError> {
+    ctx.require(Task::Vqa)?;
+    let params = ctx.vqa_params(overrides)?;
+    // Text errors are cheap to find: report them before any media work.
+    let question_ids = ctx.text.question_ids(question)?;
+    let vision = async { ex.vision(ex.prepare(media).await?).await };
+    let (vision, question) = futures::try_join!(vision, ex.text(question_ids))?;
+    let fused = ex.fusion(question, Arc::clone(&vision)).await?;
+    let memory = concatenate(Axis(0), &[vision.view(), fused.view()]).map_err(|error| {
+        ModelError::InvalidInput(format!("vision and question widths differ: {error}"))
+    })?;
+    ex.decode(Arc::new(memory), params).await
+}

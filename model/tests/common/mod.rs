@@ -1,0 +1,187 @@
+//! Shared by the integration tests: the demo package, its PyTorch goldens, the ORT library.
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use mplug2_model::package::Package;
+use mplug2_model::preprocess::MediaLimits;
+use mplug2_model::runtime::RuntimeConfig;
+use mplug2_model::{LoadOptions, Model};
+use ndarray::{ArrayD, IxDyn};
+use safetensors::{Dtype, SafeTensors};
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("model/ has a parent")
+        .to_path_buf()
+}
+
+pub fn demo_dir() -> PathBuf {
+    repo_root().join("models/demo")
+}
+
+pub fn goldens_dir() -> PathBuf {
+    demo_dir().join("goldens")
+}
+
+/// The ONNX Runtime library: `ORT_DYLIB_PATH`, else what `scripts/fetch-ort.sh` puts in `.ort/`.
+pub fn ort_library() -> PathBuf {
+    if let Some(path) = std::env::var_os("ORT_DYLIB_PATH").filter(|p| !p.is_empty()) {
+        return PathBuf::from(path);
+    }
+    let fetched =
+        repo_root().join(".ort/onnxruntime-1.32.0/onnxruntime/capi/libonnxruntime.so.1.32.0");
+    assert!(
+        fetched.is_file(),
+        "set ORT_DYLIB_PATH to libonnxruntime.so (scripts/fetch-ort.sh downloads it into .ort/)"
+    );
+    fetched
+}
+
+pub fn runtime_config() -> RuntimeConfig {
+    RuntimeConfig {
+        library: Some(ort_library()),
+        intra_op_threads: 1,
+        ..RuntimeConfig::default()
+    }
+}
+
+/// The demo model with `decoder_full`, loaded once per test binary.
+pub fn demo_model() -> &'static Model {
+    static MODEL: OnceLock<Model> = OnceLock::new();
+    MODEL.get_or_init(|| {
+        let package = Package::open(&demo_dir()).expect("the committed demo package is valid");
+        Model::load_with(
+            package,
+            &runtime_config(),
+            MediaLimits::default(),
+            LoadOptions { decoder_full: true },
+        )
+        .expect("the demo package loads")
+    })
+}
+
+/// `goldens.json` and `tensors.safetensors`.
+pub struct Goldens {
+    pub json: Value,
+    tensors: Vec<u8>,
+}
+
+pub fn goldens() -> &'static Goldens {
+    static GOLDENS: OnceLock<Goldens> = OnceLock::new();
+    GOLDENS.get_or_init(|| {
+        let dir = goldens_dir();
+        let json = std::fs::read_to_string(dir.join("goldens.json")).expect("goldens.json");
+        Goldens {
+            json: serde_json::from_str(&json).expect("goldens.json parses"),
+            tensors: std::fs::read(dir.join("tensors.safetensors")).expect("tensors.safetensors"),
+        }
+    })
+}
+
+impl Goldens {
+    fn view(&self, name: &str) -> safetensors::tensor::TensorView<'_> {
+        let tensors = SafeTensors::deserialize(&self.tensors).expect("safetensors parses");
+        tensors
+            .tensor(name)
+            .unwrap_or_else(|_| panic!("golden tensor {name}"))
+    }
+
+    pub fn f32(&self, name: &str) -> ArrayD<f32> {
+        let view = self.view(name);
+        assert_eq!(view.dtype(), Dtype::F32, "{name}");
+        let data = view
+            .data()
+            .chunks_exact(4)
+            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+            .collect();
+        ArrayD::from_shape_vec(IxDyn(view.shape()), data).expect("shape matches data")
+    }
+
+    pub fn u8(&self, name: &str) -> ArrayD<u8> {
+        let view = self.view(name);
+        assert_eq!(view.dtype(), Dtype::U8, "{name}");
+        ArrayD::from_shape_vec(IxDyn(view.shape()), view.data().to_vec())
+            .expect("shape matches data")
+    }
+
+    /// A medium's entry in `media` by name.
+    pub fn medium(&self, name: &str) -> &Value {
+        self.json["media"]
+            .as_array()
+            .expect("media list")
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("medium {name}"))
+    }
+
+    /// The files of a medium, read from `goldens/`.
+    pub fn medium_files(&self, name: &str) -> Vec<Vec<u8>> {
+        self.medium(name)["files"]
+            .as_array()
+            .expect("files")
+            .iter()
+            .map(|f| {
+                std::fs::read(goldens_dir().join(f.as_str().expect("path"))).expect("input file")
+            })
+            .collect()
+    }
+}
+
+/// A medium of the goldens as request media: one image, or a frame list.
+pub fn medium_media(name: &str) -> mplug2_model::preprocess::Media {
+    let goldens = goldens();
+    let mut files = goldens.medium_files(name);
+    match goldens.medium(name)["kind"].as_str() {
+        Some("image") => mplug2_model::preprocess::Media::Image(files.remove(0)),
+        _ => mplug2_model::preprocess::Media::Frames(files),
+    }
+}
+
+pub fn ids(value: &Value) -> Vec<i64> {
+    value
+        .as_array()
+        .expect("id list")
+        .iter()
+        .map(|v| v.as_i64().expect("integer id"))
+        .collect()
+}
+
+pub fn usizes(value: &Value) -> Vec<usize> {
+    value
+        .as_array()
+        .expect("integer list")
+        .iter()
+        .map(|v| v.as_u64().expect("integer") as usize)
+        .collect()
+}
+
+/// Largest absolute difference between two same-shape float arrays.
+pub fn max_abs_diff<'a>(
+    a: impl IntoIterator<Item = &'a f32>,
+    b: impl IntoIterator<Item = &'a f32>,
+) -> f32 {
+    let (a, b): (Vec<f32>, Vec<f32>) = (
+        a.into_iter().copied().collect(),
+        b.into_iter().copied().collect(),
+    );
+    assert_eq!(a.len(), b.len(), "compared tensors have different sizes");
+    a.iter()
+        .zip(&b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
+}
+
+pub fn decode_params(value: &Value) -> mplug2_model::decode::DecodeParams {
+    mplug2_model::decode::DecodeParams {
+        beam_size: value["beam_size"].as_u64().expect("beam_size") as usize,
+        min_length: value["min_length"].as_u64().expect("min_length") as usize,
+        max_length: value["max_length"].as_u64().expect("max_length") as usize,
+        length_penalty: value["length_penalty"].as_f64().expect("length_penalty") as f32,
+        bos: value["bos"].as_i64().expect("bos"),
+        eos: value["eos"].as_i64().expect("eos"),
+    }
+}

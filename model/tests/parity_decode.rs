@@ -1,0 +1,211 @@
+//! Beam search against the PyTorch goldens: identical token ids (and per-step choices) for every
+//! caption and VQA case, at batch 1, through the full-prefix reference, and in one continuous
+//! batch where members of different lengths, beam sizes and memories join at different steps.
+
+mod common;
+
+use std::sync::Arc;
+
+use common::{decode_params, demo_model, goldens, ids};
+use mplug2_model::decode::{DecodeBatch, DecodeParams};
+use mplug2_model::modules::FusionInput;
+use ndarray::{Array2, Axis, Ix2, concatenate};
+use serde_json::Value;
+
+struct Case {
+    label: String,
+    memory: Array2<f32>,
+    params: DecodeParams,
+    tokens: Vec<i64>,
+    golden: &'static Value,
+}
+
+fn vision_golden(name: &str) -> Array2<f32> {
+    let goldens = goldens();
+    goldens
+        .f32(goldens.medium(name)["vision_embeds"].as_str().unwrap())
+        .into_dimensionality::<Ix2>()
+        .unwrap()
+}
+
+fn cases() -> Vec<Case> {
+    let goldens = goldens();
+    let model = demo_model();
+    let mut cases = Vec::new();
+    for (index, golden) in goldens.json["captions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        let media = golden["media"].as_str().unwrap();
+        cases.push(Case {
+            label: format!("caption {index} ({media})"),
+            memory: vision_golden(media),
+            params: decode_params(&golden["params"]),
+            tokens: ids(&golden["tokens"]),
+            golden,
+        });
+    }
+    for (index, golden) in goldens.json["vqa"].as_array().unwrap().iter().enumerate() {
+        let media = golden["media"].as_str().unwrap();
+        let vision = vision_golden(media);
+        let text_index = golden["text"].as_u64().unwrap() as usize;
+        let text = goldens.json["texts"][text_index]["text_embeds"]
+            .as_str()
+            .unwrap();
+        let text = goldens.f32(text).into_dimensionality::<Ix2>().unwrap();
+        let fused = model
+            .fusion
+            .as_ref()
+            .unwrap()
+            .run(&[FusionInput {
+                text: &text,
+                vision: &vision,
+            }])
+            .unwrap();
+        let memory = concatenate(Axis(0), &[vision.view(), fused[0].view()]).unwrap();
+        cases.push(Case {
+            label: format!("vqa {index} ({media}, text {text_index})"),
+            memory,
+            params: decode_params(&golden["params"]),
+            tokens: ids(&golden["tokens"]),
+            golden,
+        });
+    }
+    cases
+}
+
+#[test]
+fn every_case_decodes_to_the_reference_tokens_at_batch_one() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    let cases = cases();
+    assert!(cases.len() >= 14);
+    assert!(
+        cases.iter().any(|c| c.params.beam_size == 1),
+        "the goldens hold a greedy case"
+    );
+    for case in &cases {
+        let tokens = decoder
+            .generate(&[case.memory.view()], &[case.params])
+            .unwrap()
+            .remove(0);
+        assert_eq!(tokens, case.tokens, "{}", case.label);
+    }
+}
+
+#[test]
+fn every_step_makes_the_reference_choices() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    for case in cases() {
+        let cross = decoder.cross_kv(&[case.memory.view()]).unwrap().remove(0);
+        let mut batch = DecodeBatch::new();
+        batch.add(0, decoder.start(cross, case.params));
+        for (step, expected) in case.golden["steps"].as_array().unwrap().iter().enumerate() {
+            decoder.step(&mut batch).unwrap();
+            let search = batch.get(0).unwrap().search();
+            let chosen: Vec<i64> = search.beams().iter().map(|b| *b.last().unwrap()).collect();
+            assert_eq!(
+                chosen,
+                ids(&expected["tokens"]),
+                "{} step {step} tokens",
+                case.label
+            );
+        }
+        let search = batch.get(0).unwrap().search();
+        assert!(search.is_finished(), "{}", case.label);
+        let score = case.golden["score"].as_f64().unwrap() as f32;
+        assert!(
+            (search.result_score().unwrap() - score).abs() < 1e-3,
+            "{} score",
+            case.label
+        );
+    }
+}
+
+#[test]
+fn the_full_prefix_reference_decoder_agrees() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    for case in cases() {
+        let tokens = decoder
+            .generate_full_prefix(case.memory.view(), case.params)
+            .unwrap();
+        assert_eq!(tokens, case.tokens, "{}", case.label);
+    }
+}
+
+/// Continuous batching: members join one by one (a new one every step), with different beam
+/// sizes, max lengths and memory lengths (17 to 266 positions), and leave when they finish.
+#[test]
+fn a_continuous_batch_gives_every_member_its_reference_tokens() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    let cases = cases();
+    let memories: Vec<_> = cases.iter().map(|c| c.memory.view()).collect();
+    let crosses = decoder.cross_kv(&memories).unwrap();
+    let mut batch = DecodeBatch::new();
+    let mut pending: Vec<usize> = (0..cases.len()).rev().collect();
+    let mut results = vec![None; cases.len()];
+    let mut max_members = 0;
+    while !(pending.is_empty() && batch.is_empty()) {
+        if let Some(index) = pending.pop() {
+            batch.add(
+                index as u64,
+                decoder.start(Arc::clone(&crosses[index]), cases[index].params),
+            );
+        }
+        max_members = max_members.max(batch.len());
+        decoder.step(&mut batch).unwrap();
+        for (id, tokens) in batch.take_finished() {
+            results[id as usize] = Some(tokens);
+        }
+    }
+    assert!(
+        max_members >= 4,
+        "members overlapped: at most {max_members} at once"
+    );
+    for (case, result) in cases.iter().zip(results) {
+        assert_eq!(
+            result.as_ref(),
+            Some(&case.tokens),
+            "{} in a batch",
+            case.label
+        );
+    }
+}
+
+/// All members start together and a member is removed mid-way (a cancelled request): the
+/// others are unaffected.
+#[test]
+fn removing_a_member_leaves_the_others_unchanged() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    let cases = cases();
+    let memories: Vec<_> = cases.iter().map(|c| c.memory.view()).collect();
+    let crosses = decoder.cross_kv(&memories).unwrap();
+    let mut batch = DecodeBatch::new();
+    for (index, cross) in crosses.iter().enumerate() {
+        batch.add(
+            index as u64,
+            decoder.start(Arc::clone(cross), cases[index].params),
+        );
+    }
+    decoder.step(&mut batch).unwrap();
+    let cancelled = 3u64;
+    assert!(batch.remove(cancelled).is_some());
+    let mut results = vec![None; cases.len()];
+    for (id, tokens) in batch.take_finished() {
+        results[id as usize] = Some(tokens);
+    }
+    while !batch.is_empty() {
+        decoder.step(&mut batch).unwrap();
+        for (id, tokens) in batch.take_finished() {
+            results[id as usize] = Some(tokens);
+        }
+    }
+    for (index, (case, result)) in cases.iter().zip(results).enumerate() {
+        if index as u64 == cancelled {
+            assert!(result.is_none());
+        } else {
+            assert_eq!(result.as_ref(), Some(&case.tokens), "{}", case.label);
+        }
+    }
+}
