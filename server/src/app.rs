@@ -8,7 +8,7 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Config,
-    grpc,
+    engine, grpc,
     health::Health,
     http,
     metrics::Metrics,
@@ -120,9 +120,21 @@ fn served(
 
 /// Loads and warms the model off the async runtime, then marks the server ready.
 async fn load(inference: Arc<Inference>) -> Result<(), StartError> {
-    let _ = &inference;
-    let _: &Health = inference.health();
-    Err(StartError::Load(
-        "the model crate is not integrated yet".into(),
-    ))
+    let started = std::time::Instant::now();
+    let loading = Arc::clone(&inference);
+    let engine =
+        tokio::task::spawn_blocking(move || engine::load(loading.config(), loading.metrics()))
+            .await
+            .map_err(|error| StartError::Load(error.to_string()))?
+            .map_err(|error| StartError::Load(error.to_string()))?;
+    tracing::info!(
+        model = engine.model_info().name,
+        provider = engine.provider_name(),
+        tasks = ?engine.task_names(),
+        seconds = started.elapsed().as_secs_f64(),
+        "model loaded and warmed; ready"
+    );
+    inference.set_engine(Arc::new(engine));
+    inference.health().set_warmed().await;
+    Ok(())
 }

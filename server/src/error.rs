@@ -6,6 +6,7 @@ use axum::{
     http::{HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use mplug2_model::{ErrorKind, ModelError, preprocess::MediaError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, thiserror::Error)]
@@ -89,12 +90,52 @@ impl ApiError {
         }
     }
 
+    /// Classifies a model-crate error by the table; internal ones are logged with the request id
+    /// and answered without their details. Limit errors gain the flag that sets the limit.
+    pub fn from_model(error: ModelError, request_id: &str) -> ApiError {
+        let message = match limit_flag(&error) {
+            Some(flag) => format!("{error} ({flag})"),
+            None => error.to_string(),
+        };
+        match error.kind() {
+            ErrorKind::InvalidRequest => ApiError::InvalidRequest(message),
+            ErrorKind::PayloadTooLarge => ApiError::PayloadTooLarge(message),
+            ErrorKind::UnsupportedMediaType => ApiError::UnsupportedMediaType(message),
+            ErrorKind::UnsupportedTask => ApiError::UnsupportedTask(message),
+            ErrorKind::Timeout => ApiError::Timeout(message),
+            ErrorKind::Unavailable => ApiError::Unavailable(message),
+            ErrorKind::Overloaded | ErrorKind::Internal => {
+                tracing::error!(request_id, error = %message, "internal error");
+                ApiError::Internal {
+                    request_id: request_id.to_owned(),
+                }
+            }
+        }
+    }
+
     fn retry_after_s(&self) -> Option<u64> {
         match self {
             ApiError::Overloaded { retry_after_s, .. } => Some(*retry_after_s),
             _ => None,
         }
     }
+}
+
+/// The flag behind a media limit the model crate enforces.
+fn limit_flag(error: &ModelError) -> Option<&'static str> {
+    let ModelError::Media(MediaError::TooLarge { what, .. }) = error else {
+        return None;
+    };
+    Some(match *what {
+        "image bytes" => "--max-image-bytes",
+        "image width" | "image height" => "--max-image-side",
+        "image pixels" => "--max-image-pixels",
+        "frames in the list" => "--max-frames",
+        "video bytes" => "--max-video-bytes",
+        "video width" | "video height" => "--max-video-side",
+        "video frames" => "--max-video-frames",
+        _ => return None,
+    })
 }
 
 #[derive(Serialize)]

@@ -1,14 +1,7 @@
 //! Protocol-neutral requests: what REST and gRPC both parse into before the shared layer
 //! validates, admits and runs them.
 
-/// Media as a request brings it: encoded bytes (placeholder of `mplug2_model::Media` until the
-/// model crate lands on main).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Media {
-    Image(Vec<u8>),
-    Video(Vec<u8>),
-    Frames(Vec<Vec<u8>>),
-}
+pub use mplug2_model::preprocess::Media;
 
 /// Decoding overrides; `None` keeps the package's value for the task.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

@@ -24,7 +24,7 @@ use super::{
 pub trait BatchRunner: Send + 'static {
     type Input: Send + 'static;
     type Output: Send + 'static;
-    type Error: Clone + Send + 'static;
+    type Error: Clone + Send + From<BatchFailure> + 'static;
 
     /// Items share a batch only within one group (vision: the frame count).
     fn group(&self, _input: &Self::Input) -> u64 {
@@ -38,10 +38,11 @@ pub trait BatchRunner: Send + 'static {
 
     /// Runs one batch; one output per input, in order.
     fn run(&mut self, inputs: Vec<Self::Input>) -> Result<Vec<Self::Output>, Self::Error>;
-
-    /// The error each item of a batch gets when `run` panics or answers a wrong count.
-    fn internal_error(&self, message: String) -> Self::Error;
 }
+
+/// A batch the batcher itself gave up on: `run` panicked or answered a wrong count.
+#[derive(Debug, Clone)]
+pub struct BatchFailure(pub String);
 
 /// Why an item got no output.
 #[derive(Debug, Clone)]
@@ -233,12 +234,12 @@ impl<R: BatchRunner> Worker<R> {
         self.metrics.executed(count, compute);
         let outputs = match result {
             Ok(Ok(outputs)) if outputs.len() == count => Ok(outputs),
-            Ok(Ok(outputs)) => Err(self.runner.internal_error(format!(
+            Ok(Ok(outputs)) => Err(R::Error::from(BatchFailure(format!(
                 "the module answered {} outputs for {count} inputs",
                 outputs.len()
-            ))),
+            )))),
             Ok(Err(error)) => Err(error),
-            Err(_) => Err(self.runner.internal_error("the module panicked".into())),
+            Err(_) => Err(R::Error::from(BatchFailure("the module panicked".into()))),
         };
         match outputs {
             Ok(outputs) => {

@@ -39,14 +39,16 @@ impl BatchRunner for Squarer {
         }
         Ok(inputs.iter().map(|x| x * x).collect())
     }
-
-    fn internal_error(&self, message: String) -> String {
-        message
-    }
 }
 
 /// A submitted item's eventual output.
 type Pending = JoinHandle<Result<(u64, ItemTiming), ScheduleError<String>>>;
+
+impl From<BatchFailure> for String {
+    fn from(failure: BatchFailure) -> String {
+        failure.0
+    }
+}
 
 struct Setup {
     batcher: Arc<Batcher<Squarer>>,

@@ -3,11 +3,13 @@
 
 mod arrivals;
 mod batcher;
+mod decoder;
 mod module_metrics;
 mod plan;
 
 pub use arrivals::{Arrivals, Expectation};
-pub use batcher::{BatchRunner, Batcher, BatcherSettings, ItemTiming, ScheduleError};
+pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming, ScheduleError};
+pub use decoder::{DecoderBatcher, DecoderSettings};
 pub use module_metrics::ModuleMetrics;
 pub use plan::{BatchLimits, CostRule};
 

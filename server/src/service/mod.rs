@@ -92,7 +92,10 @@ impl Inference {
             request,
             |engine, request, deadline| async move {
                 self.validator().vqa(&request)?;
-                engine.vqa(request, deadline).await
+                engine
+                    .vqa(request, deadline)
+                    .await
+                    .map_err(|error| ApiError::from_model(error, &call.request_id))
             },
         )
         .await
@@ -109,7 +112,10 @@ impl Inference {
             request,
             |engine, request, deadline| async move {
                 self.validator().caption(&request)?;
-                engine.caption(request, deadline).await
+                engine
+                    .caption(request, deadline)
+                    .await
+                    .map_err(|error| ApiError::from_model(error, &call.request_id))
             },
         )
         .await
@@ -126,7 +132,10 @@ impl Inference {
             request,
             |engine, request, deadline| async move {
                 self.validator().embed(&request)?;
-                engine.embed(request, deadline).await
+                engine
+                    .embed(request, deadline)
+                    .await
+                    .map_err(|error| ApiError::from_model(error, &call.request_id))
             },
         )
         .await
@@ -143,7 +152,10 @@ impl Inference {
             request,
             |engine, request, deadline| async move {
                 self.validator().match_texts(&request)?;
-                engine.match_texts(request, deadline).await
+                engine
+                    .match_texts(request, deadline)
+                    .await
+                    .map_err(|error| ApiError::from_model(error, &call.request_id))
             },
         )
         .await
@@ -160,7 +172,10 @@ impl Inference {
             request,
             |engine, request, deadline| async move {
                 self.validator().classify(&request)?;
-                engine.classify(request, deadline).await
+                engine
+                    .classify(request, deadline)
+                    .await
+                    .map_err(|error| ApiError::from_model(error, &call.request_id))
             },
         )
         .await

@@ -1,0 +1,318 @@
+//! The step-level decoder batcher (continuous batching). One thread owns a `DecodeBatch`: between
+//! two decoder steps, requests whose beam search ended leave, requests whose caller left or whose
+//! deadline passed are removed, and waiting requests join (their cross K/V computed together, once
+//! per request). Every active request's beams take part in every step.
+
+use std::{
+    collections::{HashMap, VecDeque},
+    panic::{AssertUnwindSafe, catch_unwind},
+    sync::{Arc, mpsc},
+    time::{Duration, Instant},
+};
+
+use mplug2_model::{
+    ErrorKind, ModelError,
+    decode::{DecodeBatch, DecodeParams},
+    modules::{Decoder, Embeddings},
+};
+use tokio::sync::oneshot;
+
+use super::{
+    arrivals::{Arrivals, Expectation},
+    batcher::{ItemTiming, ScheduleError},
+    module_metrics::ModuleMetrics,
+};
+
+type SharedError = Arc<ModelError>;
+type Reply = Result<(Vec<i64>, ItemTiming), ScheduleError<SharedError>>;
+
+/// Limits of the decoder batch: requests per step and, optionally, beams per step.
+#[derive(Debug, Clone, Copy)]
+pub struct DecoderSettings {
+    pub max_requests: usize,
+    pub max_beams: Option<u64>,
+    /// While the decoder is idle and more requests are expected, how long the first one waits
+    /// for company before step 0.
+    pub max_delay: Duration,
+}
+
+struct Job {
+    memory: Arc<Embeddings>,
+    params: DecodeParams,
+    deadline: Instant,
+    enqueued: Instant,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// A request taking part in the steps.
+struct Member {
+    deadline: Instant,
+    queued: Duration,
+    compute: Duration,
+    reply: oneshot::Sender<Reply>,
+}
+
+pub struct DecoderBatcher {
+    jobs: mpsc::Sender<Job>,
+    arrivals: Arrivals,
+    queue_depth: prometheus::IntGauge,
+}
+
+impl DecoderBatcher {
+    pub fn spawn(
+        decoder: Arc<Decoder>,
+        settings: DecoderSettings,
+        metrics: ModuleMetrics,
+    ) -> std::io::Result<DecoderBatcher> {
+        let (jobs, receiver) = mpsc::channel();
+        let arrivals = Arrivals::default();
+        let queue_depth = metrics.queue_depth.clone();
+        let worker = Worker {
+            decoder,
+            settings,
+            receiver,
+            waiting: VecDeque::new(),
+            batch: DecodeBatch::new(),
+            members: HashMap::new(),
+            next_id: 0,
+            arrivals: arrivals.clone(),
+            metrics,
+        };
+        std::thread::Builder::new()
+            .name("batcher-decoder".into())
+            .spawn(move || worker.serve())?;
+        Ok(DecoderBatcher {
+            jobs,
+            arrivals,
+            queue_depth,
+        })
+    }
+
+    pub fn expect(&self) -> Expectation {
+        self.arrivals.expect()
+    }
+
+    /// Decodes one memory to the end: the best hypothesis's tokens, leading BOS included.
+    pub async fn decode(
+        &self,
+        memory: Arc<Embeddings>,
+        params: DecodeParams,
+        deadline: Instant,
+    ) -> Reply {
+        let (reply, answer) = oneshot::channel();
+        self.queue_depth.inc();
+        let job = Job {
+            memory,
+            params,
+            deadline,
+            enqueued: Instant::now(),
+            reply,
+        };
+        if self.jobs.send(job).is_err() {
+            self.queue_depth.dec();
+            return Err(ScheduleError::Stopped);
+        }
+        answer.await.unwrap_or(Err(ScheduleError::Stopped))
+    }
+}
+
+struct Worker {
+    decoder: Arc<Decoder>,
+    settings: DecoderSettings,
+    receiver: mpsc::Receiver<Job>,
+    waiting: VecDeque<Job>,
+    batch: DecodeBatch,
+    members: HashMap<u64, Member>,
+    next_id: u64,
+    arrivals: Arrivals,
+    metrics: ModuleMetrics,
+}
+
+impl Worker {
+    fn serve(mut self) {
+        loop {
+            if self.batch.is_empty() && self.waiting.is_empty() {
+                match self.receiver.recv() {
+                    Ok(job) => self.waiting.push_back(job),
+                    Err(mpsc::RecvError) => return,
+                }
+                self.wait_for_company();
+            }
+            while let Ok(job) = self.receiver.try_recv() {
+                self.waiting.push_back(job);
+            }
+            let now = Instant::now();
+            self.drop_dead_waiting(now);
+            self.drop_dead_members(now);
+            self.admit();
+            if !self.batch.is_empty() {
+                self.step();
+            }
+        }
+    }
+
+    /// An idle decoder with more requests about to arrive lets the first one wait, at most the
+    /// batch delay, so that they start at step 0 together.
+    fn wait_for_company(&mut self) {
+        let Some(first) = self.waiting.front() else {
+            return;
+        };
+        let close_at = first.enqueued + self.settings.max_delay;
+        while self.arrivals.expected() > 0 && self.waiting.len() < self.settings.max_requests {
+            let now = Instant::now();
+            if now >= close_at {
+                return;
+            }
+            match self.receiver.recv_timeout(close_at - now) {
+                Ok(job) => self.waiting.push_back(job),
+                Err(_) => return,
+            }
+        }
+    }
+
+    fn drop_dead_waiting(&mut self, now: Instant) {
+        let mut alive = VecDeque::with_capacity(self.waiting.len());
+        for job in std::mem::take(&mut self.waiting) {
+            if job.reply.is_closed() {
+                self.metrics.dropped_cancelled();
+            } else if job.deadline <= now {
+                self.metrics.dropped_expired();
+                let _ = job.reply.send(Err(ScheduleError::DeadlinePassed));
+            } else {
+                alive.push_back(job);
+                continue;
+            }
+            self.metrics.queue_depth.dec();
+        }
+        self.waiting = alive;
+    }
+
+    fn drop_dead_members(&mut self, now: Instant) {
+        let dead: Vec<u64> = self
+            .members
+            .iter()
+            .filter(|(_, member)| member.reply.is_closed() || member.deadline <= now)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in dead {
+            self.batch.remove(id);
+            if let Some(member) = self.members.remove(&id) {
+                if member.reply.is_closed() {
+                    self.metrics.dropped_cancelled();
+                } else {
+                    self.metrics.dropped_expired();
+                    let _ = member.reply.send(Err(ScheduleError::DeadlinePassed));
+                }
+            }
+        }
+    }
+
+    /// Moves waiting requests into the batch while it has room, computing their cross K/V in
+    /// one call.
+    fn admit(&mut self) {
+        let mut beams = self.active_beams();
+        let mut joining = Vec::new();
+        while let Some(job) = self.waiting.front() {
+            let room = self.batch.len() + joining.len() < self.settings.max_requests;
+            let fits = self.settings.max_beams.is_none_or(|max| {
+                beams + job.params.beam_size as u64 <= max
+                    || self.batch.is_empty() && joining.is_empty()
+            });
+            if !room || !fits {
+                break;
+            }
+            beams += job.params.beam_size as u64;
+            joining.extend(self.waiting.pop_front());
+        }
+        if joining.is_empty() {
+            return;
+        }
+        let started = Instant::now();
+        self.metrics.queue_depth.sub(joining.len() as i64);
+        let memories: Vec<_> = joining.iter().map(|job| job.memory.view()).collect();
+        let crosses = catch_unwind(AssertUnwindSafe(|| self.decoder.cross_kv(&memories)));
+        drop(memories);
+        let took = started.elapsed();
+        let crosses = match crosses {
+            Ok(Ok(crosses)) if crosses.len() == joining.len() => crosses,
+            outcome => {
+                let error = match outcome {
+                    Ok(Err(error)) => Arc::new(error),
+                    _ => internal("the decoder's cross K/V failed"),
+                };
+                for job in joining {
+                    let _ = job
+                        .reply
+                        .send(Err(ScheduleError::Failed(Arc::clone(&error))));
+                }
+                return;
+            }
+        };
+        for (job, cross) in joining.into_iter().zip(crosses) {
+            let id = self.next_id;
+            self.next_id += 1;
+            let queued = started - job.enqueued;
+            self.metrics.queued(queued);
+            self.batch.add(id, self.decoder.start(cross, job.params));
+            self.members.insert(
+                id,
+                Member {
+                    deadline: job.deadline,
+                    queued,
+                    compute: took,
+                    reply: job.reply,
+                },
+            );
+        }
+    }
+
+    fn active_beams(&self) -> u64 {
+        self.batch
+            .ids()
+            .filter_map(|id| self.batch.get(id))
+            .map(|s| s.search().beam_size() as u64)
+            .sum()
+    }
+
+    fn step(&mut self) {
+        let started = Instant::now();
+        let size = self.batch.len();
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.decoder.step(&mut self.batch)));
+        let took = started.elapsed();
+        self.metrics.executed(size, took);
+        for member in self.members.values_mut() {
+            member.compute += took;
+        }
+        let error = match outcome {
+            Ok(Ok(())) => None,
+            Ok(Err(error)) => Some(Arc::new(error)),
+            Err(_) => Some(internal("the decoder step panicked")),
+        };
+        if let Some(error) = error {
+            // A failed step leaves the batch's caches in an unknown state: fail its members.
+            for (id, member) in self.members.drain() {
+                self.batch.remove(id);
+                let _ = member
+                    .reply
+                    .send(Err(ScheduleError::Failed(Arc::clone(&error))));
+            }
+            return;
+        }
+        for (id, tokens) in self.batch.take_finished() {
+            if let Some(member) = self.members.remove(&id) {
+                let timing = ItemTiming {
+                    queued: member.queued,
+                    compute: member.compute,
+                };
+                let _ = member.reply.send(Ok((tokens, timing)));
+            }
+        }
+    }
+}
+
+fn internal(message: &str) -> SharedError {
+    Arc::new(ModelError::Executor {
+        kind: ErrorKind::Internal,
+        message: message.to_owned(),
+    })
+}
