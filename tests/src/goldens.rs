@@ -82,12 +82,20 @@ impl Goldens {
         self.list("classify")
     }
 
-    /// The input medium by its golden name, read from `goldens/inputs`.
+    /// The input medium by its golden name, as files whose decode is exact: the JPEG becomes a
+    /// PNG of PIL's decode, since another JPEG decoder may differ by a few levels
+    /// (`docs/goldens.md`) and the goldens are computed from PIL's pixels.
     pub fn media(&self, name: &str) -> TestMedia {
-        let entry = self.index["media"]
-            .as_array()
-            .and_then(|media| media.iter().find(|m| m["name"] == name))
-            .unwrap_or_else(|| panic!("no golden medium `{name}`"));
+        let entry = self.entry(name);
+        match entry["decoded"].as_str() {
+            Some(decoded) => TestMedia::Image(self.png_of(decoded)),
+            None => self.files(name),
+        }
+    }
+
+    /// The input medium as committed in `goldens/inputs` (the JPEG as a JPEG).
+    pub fn files(&self, name: &str) -> TestMedia {
+        let entry = self.entry(name);
         let files: Vec<String> = serde_json::from_value(entry["files"].clone()).expect("files");
         let read = |file: &String| std::fs::read(self.dir.join(file)).expect("golden input file");
         match entry["kind"].as_str() {
@@ -95,6 +103,31 @@ impl Goldens {
             Some("frames") => TestMedia::Frames(files.iter().map(read).collect()),
             other => panic!("unknown golden media kind {other:?}"),
         }
+    }
+
+    fn entry(&self, name: &str) -> &Value {
+        self.index["media"]
+            .as_array()
+            .and_then(|media| media.iter().find(|m| m["name"] == name))
+            .unwrap_or_else(|| panic!("no golden medium `{name}`"))
+    }
+
+    /// A PNG of a U8 `[H, W, 3]` tensor.
+    fn png_of(&self, name: &str) -> Vec<u8> {
+        let tensors = safetensors::SafeTensors::deserialize(&self.tensors).expect("safetensors");
+        let view = tensors
+            .tensor(name)
+            .unwrap_or_else(|e| panic!("tensor {name}: {e}"));
+        let [height, width, 3] = view.shape() else {
+            panic!("{name} is not [H, W, 3]")
+        };
+        let image = image::RgbImage::from_raw(*width as u32, *height as u32, view.data().to_vec())
+            .expect("pixels");
+        let mut png = Vec::new();
+        image
+            .write_to(&mut std::io::Cursor::new(&mut png), image::ImageFormat::Png)
+            .expect("PNG encoding");
+        png
     }
 
     /// Every golden medium name.

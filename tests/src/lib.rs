@@ -3,6 +3,7 @@
 
 pub mod goldens;
 pub mod media;
+pub mod rest;
 pub mod server;
 
 pub use server::{Server, ServerOptions};
@@ -18,4 +19,10 @@ pub fn workspace_root() -> std::path::PathBuf {
 /// The committed demo package.
 pub fn demo_package() -> std::path::PathBuf {
     workspace_root().join("models/demo")
+}
+
+/// The lossless video of the `frames_20` golden (see `tests/fixtures/README.md`).
+pub fn frames_20_video() -> Vec<u8> {
+    std::fs::read(workspace_root().join("tests/fixtures/frames_20.mp4"))
+        .expect("tests/fixtures/frames_20.mp4")
 }

@@ -28,14 +28,17 @@ pub fn router(
     let max_message = inference.config().limits.max_body_bytes.saturating_mul(2);
     let inference =
         InferenceServer::new(GrpcInference::new(inference)).max_decoding_message_size(max_message);
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(mplug2_proto::FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // Both reflection versions: older grpcurl and other tools still ask v1alpha.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(mplug2_proto::FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
     let routes = tonic::service::Routes::builder()
         .add_service(inference)
         .add_service(health)
-        .add_service(reflection)
+        .add_service(reflection().build_v1()?)
+        .add_service(reflection().build_v1alpha()?)
         .clone()
         .routes();
     Ok(routes.into_axum_router())
