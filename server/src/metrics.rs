@@ -69,7 +69,7 @@ impl Metrics {
             registry.register(Box::new(metric.clone()))?;
             Ok::<_, prometheus::Error>(metric)
         };
-        Ok(Metrics {
+        let metrics = Metrics {
             requests_total: counter(
                 "mplug2_requests_total",
                 "Finished requests by task, protocol and code (ok or the error type).",
@@ -144,7 +144,24 @@ impl Metrics {
                 &["model", "provider", "version"],
             )?,
             registry,
-        })
+        };
+        metrics.expose_task_series();
+        Ok(metrics)
+    }
+
+    /// Creates the per-task series of successful requests up front, so that every contract
+    /// metric is exposed (at zero) before the first request.
+    fn expose_task_series(&self) {
+        for task in ["vqa", "caption", "embeddings", "match", "classify"] {
+            for protocol in ["http", "grpc"] {
+                self.requests_total
+                    .with_label_values(&[task, protocol, "ok"]);
+            }
+            self.request_duration_seconds.with_label_values(&[task]);
+        }
+        for task in ["vqa", "caption"] {
+            self.generated_tokens_total.with_label_values(&[task]);
+        }
     }
 
     /// The Prometheus text exposition of every metric.

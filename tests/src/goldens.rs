@@ -23,6 +23,8 @@ pub struct Caption {
     pub media: String,
     pub params: DecodeParams,
     pub text: String,
+    /// `[CLS]` first; `[SEP]` last when the search ended with EOS.
+    pub tokens: Vec<i64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -1,8 +1,11 @@
 //! Helpers shared by the end-to-end tests: start the real `mplug2-serve` binary on free ports
 //! with the demo package, talk to it over REST and gRPC, and read the exporter's goldens.
 
+pub mod errors;
 pub mod goldens;
 pub mod media;
+pub mod metrics;
+pub mod package;
 pub mod rest;
 pub mod server;
 

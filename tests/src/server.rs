@@ -15,6 +15,12 @@ use tonic::transport::Channel;
 
 use crate::{demo_package, workspace_root};
 
+/// An HTTP/2 client without tonic's client-side timeout layer.
+pub type BlindChannel = hyper_util::client::legacy::Client<
+    hyper_util::client::legacy::connect::HttpConnector,
+    tonic::body::Body,
+>;
+
 /// How long a test waits for the server to come up before failing.
 pub const START_BOUND: Duration = Duration::from_secs(120);
 
@@ -173,6 +179,17 @@ impl Server {
             .expect("gRPC connect")
             .max_decoding_message_size(64 << 20)
             .max_encoding_message_size(256 << 20)
+    }
+
+    /// A gRPC client that only sends its deadline (`grpc-timeout`) and does not enforce it
+    /// itself, so that tests see the status the server answers when a deadline passes.
+    pub fn deadline_blind_client(&self) -> InferenceClient<BlindChannel> {
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client =
+            hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+                .http2_only(true)
+                .build(connector);
+        InferenceClient::with_origin(client, self.grpc.parse().expect("uri"))
     }
 
     pub async fn channel(&self) -> Channel {
