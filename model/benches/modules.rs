@@ -35,6 +35,9 @@ struct Args {
     /// Skip the full-prefix decoding comparison.
     #[arg(long)]
     skip_full: bool,
+    /// Also compare cached and full-prefix decoding over a video memory (1 + T·P positions).
+    #[arg(long)]
+    video_memory: bool,
     /// Tokens in the benchmark question / text.
     #[arg(long, default_value_t = 10)]
     text_tokens: usize,
@@ -66,6 +69,7 @@ fn main() {
     let loaded = started.elapsed().as_secs_f64();
     model.warmup().expect("warmup");
     let manifest = model.package().manifest();
+    println!("load average at the start: {}", load_average());
     println!(
         "# {} ({}): sha256 check {verified:.1} s, load {:.1} s, warmup {:.1} s, threads {}, {} timed runs, median",
         manifest.model.name,
@@ -181,7 +185,31 @@ fn main() {
     }
     if !args.skip_full {
         cached_vs_full(&bench, decoder, &image_embeds, caption, "image (T=1)");
+        if args.video_memory {
+            let video_embeds = vision.run(&[&video]).unwrap().remove(0);
+            cached_vs_full(
+                &bench,
+                decoder,
+                &video_embeds,
+                caption,
+                &format!("video (T={frames})"),
+            );
+        }
     }
+    println!();
+    println!("load average at the end: {}", load_average());
+}
+
+/// `/proc/loadavg`'s first three fields: other work on the machine skews every figure.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|text| {
+            text.split_whitespace()
+                .take(3)
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .unwrap_or_else(|_| "unknown".to_owned())
 }
 
 /// A batch of the same sequences at the same step (the decoder steps mutate their batch).
