@@ -46,7 +46,7 @@ def assert_same_goldens(a: Path, b: Path, atol: float) -> None:
     assert index_a == index_b if atol == 0 else json_close(index_a, index_b, atol)
     assert tensors_a.keys() == tensors_b.keys()
     for name in tensors_a:
-        np.testing.assert_allclose(tensors_a[name], tensors_b[name], rtol=0, atol=atol, err_msg=name)
+        np.testing.assert_allclose(tensors_a[name], tensors_b[name], rtol=atol, atol=atol, err_msg=name)
 
 
 def json_close(a, b, atol: float) -> bool:
@@ -56,7 +56,7 @@ def json_close(a, b, atol: float) -> bool:
     if isinstance(a, list):
         return len(a) == len(b) and all(json_close(x, y, atol) for x, y in zip(a, b, strict=True))
     if isinstance(a, float) and isinstance(b, float):
-        return abs(a - b) <= atol
+        return abs(a - b) <= atol * (1 + abs(b))
     return a == b
 
 
@@ -68,7 +68,8 @@ def test_demo_is_deterministic(regenerated):
 
 def test_committed_demo_is_what_the_command_regenerates(regenerated):
     fresh = regenerated[0]
-    assert_same_goldens(DEMO_DIR, fresh, atol=1e-6)
+    # floats may differ in the last bits on another CPU (BLAS kernels); tokens and strings may not
+    assert_same_goldens(DEMO_DIR, fresh, atol=2e-5)
     committed_manifest = json.loads((DEMO_DIR / "manifest.json").read_text())
     fresh_manifest = json.loads((fresh / "manifest.json").read_text())
     for entry in committed_manifest["graphs"].values():  # files may differ bitwise across platforms
