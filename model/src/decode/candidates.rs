@@ -70,25 +70,39 @@ fn log_prob(x: f32, max: f32, sum: f32, masked: bool) -> f32 {
     }
 }
 
-/// The row maximum and `sum(exp(x - max))`, the softmax's pieces.
+/// The row maximum and `sum(exp(x - max))`, the softmax's pieces. Eight running sums, as a
+/// vectorized reduction does (the order of a float sum is not the reference's either way).
 fn softmax_denominator(row: &[f32]) -> (f32, f32) {
     let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let sum: f64 = row.iter().map(|&x| (x - max).exp() as f64).sum();
-    (max, sum as f32)
+    let mut lanes = [0f32; 8];
+    let chunks = row.chunks_exact(8);
+    let rest = chunks.remainder();
+    for chunk in chunks {
+        for (lane, &x) in lanes.iter_mut().zip(chunk) {
+            *lane += (x - max).exp();
+        }
+    }
+    let tail: f32 = rest.iter().map(|&x| (x - max).exp()).sum();
+    (max, lanes.iter().sum::<f32>() + tail)
 }
 
 /// The `k`-th largest value of a row, leaving out `skip` (−inf when there are fewer).
 fn kth_largest(row: &[f32], k: usize, skip: Option<usize>) -> f32 {
     let mut top = TopK::new(k);
+    // Most values are below the current k-th: one comparison and no call for them.
+    let mut floor = f32::NEG_INFINITY;
     for (index, &x) in row.iter().enumerate() {
-        if Some(index) != skip {
+        if (x > floor || top.items.len() < k) && Some(index) != skip {
             top.offer(x, index);
+            if top.items.len() == k {
+                floor = top.items[k - 1].0;
+            }
         }
     }
     if top.items.len() < k {
         return f32::NEG_INFINITY;
     }
-    top.items.last().map_or(f32::NEG_INFINITY, |item| item.0)
+    floor
 }
 
 /// The `k` largest `(score, index)` pairs, offered in ascending index order.
