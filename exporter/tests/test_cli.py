@@ -49,6 +49,11 @@ def test_export_writes_the_contracted_package(tiny_plain, tmp_path):
         model = onnx.load(str(out / entry["file"]))
         assert [i.name for i in model.graph.input] == [i["name"] for i in entry["inputs"]], name
         assert [o.name for o in model.graph.output] == [o["name"] for o in entry["outputs"]], name
+        for value, declared in zip(
+            [*model.graph.input, *model.graph.output], entry["inputs"] + entry["outputs"], strict=True
+        ):
+            dims = [d.dim_param or d.dim_value for d in value.type.tensor_type.shape.dim]
+            assert dims == declared["shape"], f"{name}: {value.name}"
     assert_hashes_match(out, manifest)
     assert list(manifest["files"]) == ["tokenizer.json"]
     assert manifest["config"]["heads"]["embed_dim"] == 24

@@ -51,6 +51,19 @@ def trace_to_onnx(spec: GraphSpec, cfg: ModelConfig, path: Path, fp16: bool) -> 
         )
 
 
+def declare_shapes(model: onnx.ModelProto, spec: GraphSpec) -> None:
+    """Writes the contract's shapes on the graph's inputs/outputs (the tracer leaves some static
+    output dims as generated names), so the file says what the manifest says."""
+    declared = {t.name: t.shape for t in spec.inputs + spec.outputs}
+    for value in [*model.graph.input, *model.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        for dim, want in zip(dims, declared[value.name], strict=True):
+            if isinstance(want, str):
+                dim.dim_param = want
+            else:
+                dim.dim_value = want
+
+
 def to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
     """ONNX Runtime's converter: fp16 weights and math, graph IO and the blocked ops stay fp32."""
     block = list(float16.DEFAULT_OP_BLOCK_LIST) + FP32_ONLY_OPS
@@ -81,6 +94,7 @@ def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = F
         traced = Path(tmp) / "traced.onnx"
         trace_to_onnx(spec, cfg, traced, fp16)
         model = onnx.load(str(traced), load_external_data=True)
+    declare_shapes(model, spec)
     if fp16:
         model = to_fp16(model)
     size = sum(t.ByteSize() for t in model.graph.initializer)
