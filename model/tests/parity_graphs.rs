@@ -48,11 +48,14 @@ fn vision_matches_at_batch_one_and_in_batches() {
         .iter()
         .map(|m| m["name"].as_str().unwrap())
         .collect();
+    let mut worst = 0f32;
     for name in &names {
         let out = vision.run(&[&pixels(name)]).unwrap().remove(0);
         let diff = max_abs_diff(out.iter(), vision_golden(name).iter());
         assert!(diff <= TOLERANCE, "{name}: {diff}");
+        worst = worst.max(diff);
     }
+    println!("vision: max |ours - PyTorch| = {worst:e}");
     // Items sharing T batch together: the three images (T = 1) and the two frame lists (T = 16).
     for group in [
         &["image_480x270", "image_97x131", "jpeg_160x120"][..],
@@ -88,11 +91,14 @@ fn vision_rejects_a_batch_of_mixed_frame_counts() {
 fn text_encoder_matches_single_and_padded_batch() {
     let text = demo_model().text.as_ref().unwrap();
     let count = goldens().json["texts"].as_array().unwrap().len();
+    let mut worst = 0f32;
     for index in 0..count {
         let out = text.run(&[&question_ids(index)]).unwrap().remove(0);
         let diff = max_abs_diff(out.iter(), text_golden(index).iter());
         assert!(diff <= TOLERANCE, "text {index}: {diff}");
+        worst = worst.max(diff);
     }
+    println!("text_encoder: max |ours - PyTorch| = {worst:e}");
     // The goldens' own padded batch, and a batch of every text (lengths 5 to 51).
     let batch = &goldens().json["text_batch"];
     let members: Vec<usize> = common::usizes(&batch["texts"]);
@@ -143,10 +149,14 @@ fn fusion_matches_single_and_batched_across_lengths() {
         .iter()
         .map(|(t, v, _)| FusionInput { text: t, vision: v })
         .collect();
+    let mut worst = 0f32;
     for (item, (_, _, expected)) in items.iter().zip(&inputs) {
         let out = fusion.run(&[*item]).unwrap().remove(0);
-        assert!(max_abs_diff(out.iter(), expected.iter()) <= TOLERANCE);
+        let diff = max_abs_diff(out.iter(), expected.iter());
+        assert!(diff <= TOLERANCE);
+        worst = worst.max(diff);
     }
+    println!("fusion: max |ours - PyTorch| = {worst:e}");
     // All cases in one batch: text lengths and vision lengths (17 vs 257) both differ.
     let batched = fusion.run(&items).unwrap();
     for (index, (out, (_, _, expected))) in batched.iter().zip(&inputs).enumerate() {
@@ -170,6 +180,10 @@ fn first_step_logits_match_through_full_and_cached_decoders() {
             .unwrap();
         let diff = max_abs_diff(full.iter(), expected.iter());
         assert!(diff <= TOLERANCE, "{} full: {diff}", case["task"]);
+        println!(
+            "decoder_full {} first-step logits: max |ours - PyTorch| = {diff:e}",
+            case["task"]
+        );
     }
     // Cached step, both memories in one batch (lengths differ, so the cross K/V is padded).
     let crosses = decoder
@@ -194,6 +208,10 @@ fn first_step_logits_match_through_full_and_cached_decoders() {
         let row = row.index_axis(Axis(0), 0);
         let diff = max_abs_diff(row.iter(), expected.iter());
         assert!(diff <= TOLERANCE, "{} cached step: {diff}", case["task"]);
+        println!(
+            "decoder_cross_kv + decoder_step {} first-step logits: max |ours - PyTorch| = {diff:e}",
+            case["task"]
+        );
     }
 }
 
@@ -213,25 +231,23 @@ fn heads_match_embeddings_for_media_and_texts() {
         .collect();
     let views: Vec<_> = cls.iter().map(|c| c.view()).collect();
     let outputs = heads.vision(&views).unwrap();
+    let mut worst = 0f32;
     for (entry, out) in media.iter().zip(&outputs) {
         let expected = goldens().f32(entry["embedding"].as_str().unwrap());
-        assert!(
-            max_abs_diff(out.iter(), expected.iter()) <= TOLERANCE,
-            "{}",
-            entry["media"]
-        );
+        let diff = max_abs_diff(out.iter(), expected.iter());
+        assert!(diff <= TOLERANCE, "{}", entry["media"]);
+        worst = worst.max(diff);
     }
     let text = model.text.as_ref().unwrap();
     for entry in embeddings["text"].as_array().unwrap() {
         let embeds = text.run(&[&ids(&entry["input_ids"])]).unwrap().remove(0);
         let out = heads.text(&[embeds.row(0)]).unwrap().remove(0);
         let expected = goldens().f32(entry["embedding"].as_str().unwrap());
-        assert!(
-            max_abs_diff(out.iter(), expected.iter()) <= TOLERANCE,
-            "{}",
-            entry["text"]
-        );
+        let diff = max_abs_diff(out.iter(), expected.iter());
+        assert!(diff <= TOLERANCE, "{}", entry["text"]);
+        worst = worst.max(diff);
     }
+    println!("heads (vision, text embeddings): max |ours - PyTorch| = {worst:e}");
 }
 
 /// The decoder memory of a first-step case: vision embeds, plus the fused question for VQA.

@@ -142,14 +142,15 @@ def heads_config_from(state: dict) -> HeadsConfig | None:
 
 def check_layer_counts(state: dict, text: TextConfig) -> None:
     expected = {
-        "text_encoder.encoder": text.text_encoder_layers,
-        "fusion_encoder.encoder": text.fusion_num_layers,
-        "text_decoder.bert.encoder": text.text_decode_layers,
+        "text_encoder.encoder": ("text_encoder_layers", text.text_encoder_layers),
+        "fusion_encoder.encoder": ("num_hidden_layers", text.fusion_num_layers),
+        "text_decoder.bert.encoder": ("text_decode_layers", text.text_decode_layers),
     }
     for stack, n in layer_counts(list(state)).items():
-        if n > expected[stack]:
+        field, want = expected[stack]
+        if n != want:
             raise ConfigError(
-                f"checkpoint has {n} layers in {stack} but the BERT config gives {expected[stack]}: "
+                f"checkpoint has {n} layers in {stack} but the BERT config's {field} is {want}: "
                 "pass the matching --bert-config"
             )
 
@@ -165,10 +166,10 @@ def finetuned_for(ckpt_config: dict) -> str | None:
 def model_config_from(state: dict, bert_config: Path | None, vision_heads: int | None) -> ModelConfig:
     vision = vision_config_from(state, vision_heads)
     probe = read_bert_config(bert_config)
+    check_layer_counts(state, probe)
     latents_key = f"text_encoder.encoder.layer.{probe.uni_start}.latents"
     num_latents = require(state, latents_key).shape[0]
     text = read_bert_config(bert_config, num_latents=num_latents)
-    check_layer_counts(state, text)
     visn_fc = vision.width != text.hidden_size
     return ModelConfig(vision=vision, text=text, visn_fc=visn_fc, heads=heads_config_from(state))
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import torch
 
+from .config import BUNDLED_BERT_CONFIGS, bundled_bert_config_path
 from .errors import ExporterError
 
 log = logging.getLogger("mplug2_exporter")
@@ -16,6 +17,14 @@ log = logging.getLogger("mplug2_exporter")
 
 def parse_tasks(value: str) -> list[str]:
     return [t.strip() for t in value.split(",") if t.strip()]
+
+
+def bert_config_arg(value: str) -> Path:
+    """A path, or the name of a bundled official config: large (default), base, demo."""
+    path = Path(value)
+    if not path.exists() and value in BUNDLED_BERT_CONFIGS:
+        return bundled_bert_config_path(value)
+    return path
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -29,7 +38,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--checkpoint", type=Path, required=True, help="official .pth (weights under model/module)"
     )
     export.add_argument(
-        "--bert-config", type=Path, help="official BERT config JSON (default: the released large)"
+        "--bert-config",
+        type=bert_config_arg,
+        help="official BERT config JSON, or a bundled one: large (the default, released), base, demo",
     )
     export.add_argument("--vision-heads", type=int, help="vision attention heads (default: width / 64)")
     export.add_argument("--out", type=Path, required=True, help="package directory to write")

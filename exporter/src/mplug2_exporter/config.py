@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
@@ -81,19 +81,6 @@ class ModelConfig:
     text: TextConfig
     visn_fc: bool  # vision width != text hidden: the official `visn_fc` + `visn_layer_norm` run
     heads: HeadsConfig | None
-
-    def to_json(self) -> dict:
-        return asdict(self)
-
-    @staticmethod
-    def from_json(data: dict) -> ModelConfig:
-        heads = data.get("heads")
-        return ModelConfig(
-            vision=VisionConfig(**data["vision"]),
-            text=TextConfig(**data["text"]),
-            visn_fc=bool(data["visn_fc"]),
-            heads=HeadsConfig(**heads) if heads else None,
-        )
 
 
 def bundled_bert_config_path(name: str) -> Path:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from tokenizers import Tokenizer
 
 from .beam_search import BeamResult, BeamSearch, DecodeParams, beam_search_full
@@ -103,10 +102,10 @@ class Reference:
         return float(torch.softmax(self.model.itm_head(fused[:, 0]), dim=-1)[0, 1])
 
     def media_embedding(self, vision_embeds: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.model.vision_proj(vision_embeds[:, 0]), dim=-1)[0]
+        return self.model.vision_head()(vision_embeds[:, 0])[0]
 
     def text_embedding(self, text: str) -> torch.Tensor:
-        return F.normalize(self.model.text_proj(self.text_embeds(self.caption_ids(text))[:, 0]), dim=-1)[0]
+        return self.model.text_head()(self.text_embeds(self.caption_ids(text))[:, 0])[0]
 
     def classify(self, vision_embeds: torch.Tensor, labels: list[str], template: str = "{}") -> list[float]:
         """softmax over labels of cos(media, label) / temp."""

@@ -57,8 +57,3 @@ def read_rgb(path: Path) -> np.ndarray:
     """uint8 [H, W, 3] with PIL's decoder."""
     with Image.open(path) as im:
         return np.array(im.convert("RGB"))
-
-
-def sample_frames(frames: list[np.ndarray], num_frames: int) -> tuple[list[int], np.ndarray]:
-    indices = frame_indices(num_frames, len(frames))
-    return indices, np.stack([frames[i] for i in indices])

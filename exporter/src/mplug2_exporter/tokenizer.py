@@ -52,7 +52,3 @@ def build_tokenizer() -> Tokenizer:
     tok.no_padding()
     tok.no_truncation()
     return tok
-
-
-def encode(tokenizer: Tokenizer, texts: list[str]) -> list[list[int]]:
-    return [e.ids for e in tokenizer.encode_batch(texts)]

@@ -181,9 +181,10 @@ def beam_check(m: Mplug2, runner: PackageRunner, frames: int) -> str:
     full = decode_full(m.text_decoder, Memory(vision, mask), params)
     cached = runner.decode_cached(vision.numpy(), mask.numpy(), params)
     same = full.tokens == cached.tokens
+    verdict = "same tokens" if same else f"DIFFERENT tokens (ONNX {cached.tokens})"
     return (
-        f"beam search (ONNX cached vs PyTorch full prefix): {'same' if same else 'DIFFERENT'} tokens "
-        f"{full.tokens}, min score margin {full.min_margin:.2e}"
+        f"beam search, ONNX cached vs PyTorch full prefix: {verdict}, PyTorch {full.tokens}, "
+        f"smallest score margin {full.min_margin:.2e}"
     )
 
 

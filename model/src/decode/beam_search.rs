@@ -16,6 +16,7 @@
 //! `beam_size == 1` is the reference's own greedy case: the same code with one beam.
 
 use super::DecodeParams;
+use super::candidates::top_candidates;
 
 /// Logits that do not fit the search.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -124,19 +125,7 @@ impl BeamSearch {
         let penalty = self.params.penalty(self.step);
         let mask_eos = self.step < self.params.min_length;
         let eos = usize::try_from(self.params.eos).ok().filter(|&e| e < vocab);
-        let mut top = TopK::new(beams);
-        let mut row_scores = vec![0f32; vocab];
-        for (beam, row) in logits.chunks_exact(vocab).enumerate() {
-            log_softmax_reference(row, &mut row_scores);
-            if let (true, Some(eos)) = (mask_eos, eos) {
-                row_scores[eos] = -1e20;
-            }
-            let running = self.scores[beam];
-            for (token, log_prob) in row_scores.iter().enumerate() {
-                top.offer((log_prob + running) / penalty, beam * vocab + token);
-            }
-        }
-        let top = top.into_sorted();
+        let top = top_candidates(logits, vocab, &self.scores, penalty, eos, mask_eos, beams);
         if top.len() < beams {
             return Err(BeamError::NotEnoughCandidates { beams });
         }
@@ -180,54 +169,6 @@ fn best_of(pool: &[(f32, Vec<i64>)]) -> Option<(f32, Vec<i64>)> {
         }
     }
     best.cloned()
-}
-
-/// `log(softmax(row))` as the reference writes it (not `log_softmax`): probabilities that
-/// underflow to 0 become −inf.
-fn log_softmax_reference(row: &[f32], out: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0f64;
-    for (o, &x) in out.iter_mut().zip(row) {
-        let e = (x - max).exp();
-        *o = e;
-        sum += e as f64;
-    }
-    let sum = sum as f32;
-    for o in out.iter_mut() {
-        *o = (*o / sum).ln();
-    }
-}
-
-/// The `k` largest `(score, index)` pairs, offered in ascending index order.
-struct TopK {
-    k: usize,
-    items: Vec<(f32, usize)>,
-}
-
-impl TopK {
-    fn new(k: usize) -> TopK {
-        TopK {
-            k,
-            items: Vec::with_capacity(k + 1),
-        }
-    }
-
-    fn offer(&mut self, score: f32, index: usize) {
-        if score.is_nan() {
-            return;
-        }
-        if self.items.len() == self.k && self.items.last().is_some_and(|worst| score <= worst.0) {
-            return;
-        }
-        // After every item with a score >= this one: equal scores keep the lower index first.
-        let at = self.items.partition_point(|item| item.0 >= score);
-        self.items.insert(at, (score, index));
-        self.items.truncate(self.k);
-    }
-
-    fn into_sorted(self) -> Vec<(f32, usize)> {
-        self.items
-    }
 }
 
 #[cfg(test)]
@@ -361,14 +302,5 @@ mod tests {
             search.advance(&[0.0; 7], V),
             Err(BeamError::Shape { .. })
         ));
-    }
-
-    #[test]
-    fn top_k_orders_ties_by_index() {
-        let mut top = TopK::new(3);
-        for (i, s) in [1.0, 3.0, 3.0, 2.0, 3.0].iter().enumerate() {
-            top.offer(*s, i);
-        }
-        assert_eq!(top.into_sorted(), vec![(3.0, 1), (3.0, 2), (3.0, 4)]);
     }
 }

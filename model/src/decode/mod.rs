@@ -3,6 +3,7 @@
 
 mod batch;
 mod beam_search;
+mod candidates;
 mod cross_kv;
 mod dims;
 mod params;

@@ -253,7 +253,14 @@ fn decode_selected(
             continue;
         }
         // A corrupt packet is skipped, as decoders conceal errors; an empty result fails below.
-        if decoder.send_packet(&packet).is_ok() {
+        // EAGAIN (output pending) cannot follow a full drain, but if it does: drain, resend once.
+        let mut sent = decoder.send_packet(&packet);
+        if matches!(sent, Err(ffmpeg::Error::Other { errno }) if errno == ffmpeg::util::error::EAGAIN)
+        {
+            sink.drain(&mut decoder)?;
+            sent = decoder.send_packet(&packet);
+        }
+        if sent.is_ok() {
             sink.drain(&mut decoder)?;
         }
         if sink.complete() {

@@ -1,6 +1,7 @@
 //! Loading the ONNX Runtime library (load-dynamic) and creating the environment.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use ort::environment::Environment;
 
@@ -20,15 +21,12 @@ impl Runtime {
     /// Loads the library named by the config (or `ORT_DYLIB_PATH`) and builds the environment.
     /// Every failure is an error that says what to fix; nothing here panics.
     ///
-    /// The library is process-wide: once one is loaded, later calls reuse it whatever path they name.
+    /// The library and the environment are process-wide: once loaded, later calls reuse them
+    /// whatever path they name.
     pub fn new(config: &RuntimeConfig) -> Result<Runtime, RuntimeError> {
         let library = resolve_library(config.library.as_deref())?;
         ort::init_from(&library).map_err(|error| classify_load_error(&library, error))?;
-        let environment = ort::init()
-            .with_name("mplug2")
-            .build()
-            .map_err(|error| RuntimeError::ort("creating the environment", error))?;
-        tracing::info!(library = %library.display(), "ONNX Runtime loaded");
+        let environment = shared_environment()?;
         Ok(Runtime {
             environment,
             config: config.clone(),
@@ -43,6 +41,25 @@ impl Runtime {
     pub fn config(&self) -> &RuntimeConfig {
         &self.config
     }
+}
+
+/// ONNX Runtime allows one environment per process, ever: it is created once and kept.
+/// Per-model settings (threads, providers, optimization) live in the sessions, not here.
+fn shared_environment() -> Result<Environment, RuntimeError> {
+    static SHARED: Mutex<Option<Environment>> = Mutex::new(None);
+    let mut shared = SHARED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(environment) = shared.as_ref() {
+        return Ok(environment.clone());
+    }
+    let environment = ort::init()
+        .with_name("mplug2")
+        .build()
+        .map_err(|error| RuntimeError::ort("creating the environment", error))?;
+    tracing::info!("ONNX Runtime environment created");
+    *shared = Some(environment.clone());
+    Ok(environment)
 }
 
 fn resolve_library(configured: Option<&Path>) -> Result<PathBuf, RuntimeError> {

@@ -140,19 +140,6 @@ class FullDecoderGraph(nn.Module):
         return self.decoder.full(input_ids, memory, memory_mask)
 
 
-class LinearHeadGraph(nn.Module):
-    """`normalize(proj(x))` for ITC heads, or the raw linear for ITM."""
-
-    def __init__(self, linear: nn.Linear, normalize: bool):
-        super().__init__()
-        self.linear = linear
-        self.normalize = normalize
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.linear(x)
-        return nn.functional.normalize(y, dim=-1) if self.normalize else y
-
-
 def f32(name: str, *shape: Dim) -> TensorSpec:
     return TensorSpec(name, "float32", shape)
 
@@ -227,14 +214,12 @@ def graph_specs(model: Mplug2) -> list[GraphSpec]:
     ]
     if cfg.heads is not None:
         e = cfg.heads.embed_dim
-        # (graph, checkpoint module, normalized?, input, output, output width)
-        heads = [
-            ("heads_vision", "vision_proj", True, "vision_cls", "vision_feat", e),
-            ("heads_text", "text_proj", True, "text_cls", "text_feat", e),
-            ("heads_itm", "itm_head", False, "fused_cls", "itm_logits", 2),
+        heads = [  # (graph, module or None, input, output, output width)
+            ("heads_vision", model.vision_head(), "vision_cls", "vision_feat", e),
+            ("heads_text", model.text_head(), "text_cls", "text_feat", e),
+            ("heads_itm", getattr(model, "itm_head", None), "fused_cls", "itm_logits", 2),
         ]
-        for name, attr, normalize, x, y, width in heads:
-            if hasattr(model, attr):
-                module = LinearHeadGraph(getattr(model, attr), normalize)
+        for name, module, x, y, width in heads:
+            if module is not None:
                 specs.append(GraphSpec(name, module, [f32(x, "batch", d)], [f32(y, "batch", width)]))
     return specs

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 import warnings
 from dataclasses import dataclass
@@ -10,7 +11,8 @@ from pathlib import Path
 
 import onnx
 import torch
-from onnxconverter_common import float16
+from onnxruntime.transformers import float16
+from onnxruntime.transformers.onnx_model import OnnxModel
 
 from ..config import ModelConfig
 from ..nn.numerics import fp16_graph_semantics
@@ -19,6 +21,8 @@ from .graphs import GraphSpec, example
 OPSET = 17
 EXTERNAL_DATA_MIN_BYTES = 256 << 20  # graphs above this keep their weights in `<name>.onnx.data`
 FP32_ONLY_OPS = ["LayerNormalization", "Softmax"]  # kept in fp32 inside fp16 graphs
+# Constants saturate at fp16's own limits.
+FP16_MIN_POSITIVE, FP16_MAX = 2.0**-24, 65504.0
 
 
 @dataclass
@@ -47,11 +51,38 @@ def trace_to_onnx(spec: GraphSpec, cfg: ModelConfig, path: Path, fp16: bool) -> 
         )
 
 
+def declare_shapes(model: onnx.ModelProto, spec: GraphSpec) -> None:
+    """Writes the contract's shapes on the graph's inputs/outputs (the tracer leaves some static
+    output dims as generated names), so the file says what the manifest says."""
+    declared = {t.name: t.shape for t in spec.inputs + spec.outputs}
+    for value in [*model.graph.input, *model.graph.output]:
+        dims = value.type.tensor_type.shape.dim
+        for dim, want in zip(dims, declared[value.name], strict=True):
+            if isinstance(want, str):
+                dim.dim_param = want
+            else:
+                dim.dim_value = want
+
+
 def to_fp16(model: onnx.ModelProto) -> onnx.ModelProto:
+    """ONNX Runtime's converter: fp16 weights and math, graph IO and the blocked ops stay fp32."""
     block = list(float16.DEFAULT_OP_BLOCK_LIST) + FP32_ONLY_OPS
-    return float16.convert_float_to_float16(
-        model, keep_io_types=True, op_block_list=block, disable_shape_infer=True
+    converted = float16.convert_float_to_float16(
+        model,
+        min_positive_val=FP16_MIN_POSITIVE,
+        max_finite_val=FP16_MAX,
+        keep_io_types=True,
+        op_block_list=block,
     )
+    wrapper = OnnxModel(converted)
+    wrapper.topological_sort()  # the converter appends its input casts at the end
+    return wrapper.model
+
+
+def current_umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = False) -> WrittenGraph:
@@ -63,6 +94,7 @@ def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = F
         traced = Path(tmp) / "traced.onnx"
         trace_to_onnx(spec, cfg, traced, fp16)
         model = onnx.load(str(traced), load_external_data=True)
+    declare_shapes(model, spec)
     if fp16:
         model = to_fp16(model)
     size = sum(t.ByteSize() for t in model.graph.initializer)
@@ -76,5 +108,7 @@ def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = F
         size_threshold=1024,
     )
     del model
+    for written in (path, data) if external else (path,):
+        written.chmod(0o666 & ~current_umask())  # onnx writes external data as 0600
     onnx.checker.check_model(str(path))
     return WrittenGraph(path, [data] if external else [])

@@ -39,18 +39,14 @@ class ExportOptions:
     demo: dict | None = None  # demo provenance (seed, scales) for `verify`
 
 
-def decoding_for(loaded: LoadedCheckpoint, tasks: list[str]) -> dict:
-    """Released defaults; a caption checkpoint's own config may set its prompt and beam size."""
-    decoding = {}
-    if "caption" in tasks:
-        cfg = loaded.checkpoint_config
-        params = CAPTION_DECODING
-        if "beam_size" in cfg:
-            params = dataclasses.replace(params, beam_size=int(cfg["beam_size"]))
-        decoding["caption"] = (params, cfg.get("prompt", CAPTION_PROMPT))
-    if "vqa" in tasks:
-        decoding["vqa"] = (VQA_DECODING, None)
-    return decoding
+def decoding_for(loaded: LoadedCheckpoint) -> dict:
+    """Both tasks' decoding, whatever the tasks served (the manifest always carries both): the released
+    defaults, except that a caption checkpoint's own config may set its prompt and beam size."""
+    cfg = loaded.checkpoint_config
+    caption = CAPTION_DECODING
+    if "beam_size" in cfg:
+        caption = dataclasses.replace(caption, beam_size=int(cfg["beam_size"]))
+    return {"caption": (caption, cfg.get("prompt", CAPTION_PROMPT)), "vqa": (VQA_DECODING, None)}
 
 
 def human_bytes(n: int) -> str:
@@ -89,12 +85,12 @@ def export_package(opts: ExportOptions, loaded: LoadedCheckpoint | None = None) 
     manifest = build_manifest(
         out_dir=out,
         name=opts.name or f"mplug2-{Path(opts.checkpoint).stem}",
-        source=opts.source_label or str(opts.checkpoint),
+        source=opts.source_label or Path(opts.checkpoint).name,
         source_sha256=None if opts.source_label else loaded.sha256,
         finetuned_for=loaded.finetuned_for,
         dtype=opts.dtype,
         cfg=loaded.config,
-        decoding=decoding_for(loaded, tasks),
+        decoding=decoding_for(loaded),
         tasks=tasks,
         graphs=written,
         files=[tokenizer_path],
