@@ -27,6 +27,10 @@ pub const START_BOUND: Duration = Duration::from_secs(120);
 #[derive(Debug, Clone, Default)]
 pub struct ServerOptions {
     pub model_dir: Option<PathBuf>,
+    /// The `mplug2-serve` to run; default: built from this workspace by `binary()`.
+    pub binary: Option<PathBuf>,
+    /// How long to wait for the server to come up (default `START_BOUND`).
+    pub start_bound: Option<Duration>,
     /// Extra flags, e.g. `["--max-batch-size", "1"]`.
     pub args: Vec<String>,
 }
@@ -45,6 +49,7 @@ pub struct Server {
     pub http: String,
     pub grpc: String,
     log: PathBuf,
+    start_bound: Duration,
     _dir: TempDir,
 }
 
@@ -55,7 +60,7 @@ impl Server {
         let log = dir.path().join("server.log");
         let (http_port, grpc_port) = (free_port(), free_port());
         let model_dir = options.model_dir.unwrap_or_else(demo_package);
-        let child = Command::new(binary())
+        let child = Command::new(options.binary.clone().unwrap_or_else(binary))
             .current_dir(dir.path())
             .env("ORT_DYLIB_PATH", ort_library())
             .env("RUST_LOG", "info,mplug2_server=debug")
@@ -76,6 +81,7 @@ impl Server {
             http: format!("http://127.0.0.1:{http_port}"),
             grpc: format!("http://127.0.0.1:{grpc_port}"),
             log,
+            start_bound: options.start_bound.unwrap_or(START_BOUND),
             _dir: dir,
         };
         server.wait_for("/health/live").await;
@@ -89,14 +95,14 @@ impl Server {
         server
     }
 
-    /// Polls `/health/ready` until it answers 200, within `START_BOUND`.
+    /// Polls `/health/ready` until it answers 200, within the start bound.
     pub async fn wait_ready(&self) {
         self.wait_for("/health/ready").await;
     }
 
     async fn wait_for(&self, path: &str) {
         let client = reqwest::Client::new();
-        let deadline = Instant::now() + START_BOUND;
+        let deadline = Instant::now() + self.start_bound;
         loop {
             if let Ok(response) = client.get(format!("{}{path}", self.http)).send().await
                 && response.status() == 200
@@ -105,7 +111,8 @@ impl Server {
             }
             assert!(
                 Instant::now() < deadline,
-                "{path} not 200 within {START_BOUND:?}; log:\n{}",
+                "{path} not 200 within {:?}; log:\n{}",
+                self.start_bound,
                 self.log()
             );
             self.assert_running();

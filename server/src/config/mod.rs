@@ -117,6 +117,38 @@ mod tests {
         assert_eq!(config.grpc_addr.port(), 50051);
     }
 
+    /// The README's flag table lists every flag with its env var and default.
+    #[test]
+    fn the_readme_lists_every_flag() {
+        let readme = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md"));
+        for arg in Config::command().get_arguments() {
+            let Some(long) = arg.get_long() else { continue };
+            if matches!(long, "help" | "version") {
+                continue;
+            }
+            let env = arg
+                .get_env()
+                .map(|e| e.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let default = match arg.get_default_values() {
+                [] => "–".to_owned(),
+                values => format!(
+                    "`{}`",
+                    values
+                        .iter()
+                        .map(|v| v.to_string_lossy())
+                        .collect::<Vec<_>>()
+                        .join(",")
+                ),
+            };
+            let row = format!("| `--{long}` | `{env}` | {default} |");
+            assert!(
+                readme.contains(&row),
+                "README.md lacks the row starting {row}"
+            );
+        }
+    }
+
     #[test]
     fn every_flag_has_an_env_var_in_upper_snake_case() {
         let command = Config::command();

@@ -1,0 +1,42 @@
+# mplug2-serve: the two commands of the README (`make run`, `make test`) and the steps they use.
+# Needs: a Rust toolchain, python3 + pip (for the ONNX Runtime wheel and the exporter's tests),
+# and the system packages listed in .ci/run (FFmpeg dev libraries, clang, pkg-config).
+
+CARGO ?= cargo
+# Flags for `make run`, e.g. `make run ARGS="--max-batch-size 8"`.
+ARGS ?=
+# The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
+ORT = $(shell scripts/fetch-ort.sh)
+
+.PHONY: run build test test-rust test-exporter lint bench ort clean
+
+## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
+run: ort
+	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-server --bin mplug2-serve -- $(ARGS)
+
+build:
+	$(CARGO) build --release -p mplug2-server --bin mplug2-serve
+
+## Everything CI checks: formatting and lints, the Rust tests (model, server, end-to-end against
+## the real binary) and the exporter's pytest.
+test: lint test-rust test-exporter
+
+test-rust: ort
+	ORT_DYLIB_PATH=$(ORT) $(CARGO) test --workspace
+
+test-exporter:
+	$(MAKE) -C exporter test
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+## Load generator: throughput and p50/p90/p99 with batching on and off (see docs/benchmarks.md).
+bench: ort
+	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-bench -- $(ARGS)
+
+ort:
+	@scripts/fetch-ort.sh >/dev/null
+
+clean:
+	$(CARGO) clean
