@@ -26,6 +26,11 @@ pub struct RuntimeArgs {
     #[arg(long, env = "INTRA_OP_THREADS", default_value_t = 0)]
     pub intra_op_threads: usize,
 
+    /// Let idle ONNX Runtime threads spin-wait for the next operator instead of sleeping: lower
+    /// latency when one module runs at a time, wasted cores when several run at once.
+    #[arg(long, env = "INTRA_OP_SPINNING", default_value_t = false, action = clap::ArgAction::Set)]
+    pub intra_op_spinning: bool,
+
     /// ONNX Runtime graph optimisation level.
     #[arg(long, env = "OPTIMIZATION_LEVEL", value_enum, default_value_t = OptimizationLevel::All)]
     pub optimization_level: OptimizationLevel,

@@ -195,8 +195,7 @@ fn runtime_config(config: &Config) -> RuntimeConfig {
             OptimizationLevel::All => OrtOptimization::All,
         },
         tensorrt_cache_dir: Some(runtime.tensorrt_cache_dir.clone()),
-        // Several module threads run sessions at once: spinning idle threads would steal cores.
-        spin_wait: false,
+        spin_wait: runtime.intra_op_spinning,
     }
 }
 
