@@ -225,7 +225,8 @@ fn free_port() -> u16 {
         .expect("free port")
 }
 
-/// Builds `mplug2-serve` once per test binary (with cargo, as the tests run) and returns its path.
+/// Builds `mplug2-serve` once per test binary (with cargo, as the tests run) and returns its path;
+/// `MPLUG2_SERVE_BIN` names a prebuilt one instead.
 pub fn binary() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
@@ -233,8 +234,10 @@ pub fn binary() -> PathBuf {
             if let Ok(path) = std::env::var("MPLUG2_SERVE_BIN") {
                 return PathBuf::from(path);
             }
+            // `--workspace` resolves features as a workspace build does, so the dependencies built
+            // for `cargo test --workspace` are reused instead of rebuilt for the server alone.
             escargot::CargoBuild::new()
-                .package("mplug2-server")
+                .arg("--workspace")
                 .bin("mplug2-serve")
                 .manifest_path(workspace_root().join("Cargo.toml"))
                 .run()

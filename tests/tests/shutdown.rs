@@ -80,9 +80,16 @@ async fn sigterm_during_load_loses_no_accepted_request() {
     server.terminate();
     stop.store(true, Ordering::SeqCst);
 
-    // While the accepted requests drain, readiness is false and new work is refused with 503.
-    let (ready, _) = rest.get("/health/ready").await;
-    assert_eq!(ready, 503, "readiness must turn false at once");
+    // While the accepted requests drain, readiness turns false (once the signal is handled:
+    // polled, bounded) and new work is refused with 503.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while rest.get("/health/ready").await.0 != 503 {
+        assert!(
+            Instant::now() < deadline,
+            "readiness never turned false after SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     let (status, refused) = rest.post("/v1/caption", &body).await;
     assert_eq!(
         (status, &refused["error"]["type"]),
