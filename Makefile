@@ -32,7 +32,7 @@ lint:
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
 ## Load generator: throughput and p50/p90/p99 with batching on and off (see docs/benchmarks.md).
-bench: ort
+bench: ort build
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-bench -- $(ARGS)
 
 ort:
