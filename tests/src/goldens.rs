@@ -197,3 +197,17 @@ pub fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
         "{what}: max abs diff {diff} > {TOLERANCE}"
     );
 }
+
+/// The scores of a best-first `(label, score)` ranking, back in the order of `labels`.
+pub fn in_label_order(labels: &[String], ranked: &[(String, f32)]) -> Vec<f32> {
+    labels
+        .iter()
+        .map(|label| {
+            ranked
+                .iter()
+                .find(|(l, _)| l == label)
+                .unwrap_or_else(|| panic!("{label} not ranked"))
+                .1
+        })
+        .collect()
+}

@@ -165,90 +165,69 @@ async fn payloads_over_a_limit_are_413_and_invalid_argument() {
     let video = TestMedia::Video(frames_20_video());
     let long_question = "why ".repeat(20);
 
-    let body = json!({ "image": "A".repeat(300_000) });
-    let message = assert_http_error(
-        &rest.post("/v1/caption", &body).await,
-        413,
-        "payload_too_large",
-    );
-    assert!(
-        message.contains("--max-body-bytes") && message.contains("200000"),
-        "{message}"
-    );
-    let message = assert_http_error(
-        &rest.post("/v1/caption", &small.json_body(json!({}))).await,
-        413,
-        "payload_too_large",
-    );
-    assert!(
-        message.contains("image pixels is 12707, over the limit of 10000")
-            && message.contains("--max-image-pixels"),
-        "{message}"
-    );
-    let message = assert_http_error(
-        &rest.post("/v1/caption", &frames.json_body(json!({}))).await,
-        413,
-        "payload_too_large",
-    );
-    assert!(
-        message.contains("--max-frames") && message.contains("20"),
-        "{message}"
-    );
-    let message = assert_http_error(
-        &rest.post("/v1/caption", &video.json_body(json!({}))).await,
-        413,
-        "payload_too_large",
-    );
-    assert!(
-        message.contains("--max-video-bytes")
-            && message.contains(&frames_20_video().len().to_string()),
-        "{message}"
-    );
-    let body = small.json_body(json!({ "question": long_question }));
-    let message = assert_http_error(&rest.post("/v1/vqa", &body).await, 413, "payload_too_large");
-    assert!(
-        message.contains("--max-text-chars") && message.contains("80 characters"),
-        "{message}"
-    );
-    let message = assert_http_error(
-        &rest
-            .post("/v1/embeddings", &json!({ "input": ["a", "b", "c", "d"] }))
-            .await,
-        413,
-        "payload_too_large",
-    );
-    assert!(
-        message.contains("--max-inputs") && message.contains('4'),
-        "{message}"
-    );
+    let video_bytes = frames_20_video().len().to_string();
+    let cases = [
+        (
+            "/v1/caption",
+            json!({ "image": "A".repeat(300_000) }),
+            vec!["--max-body-bytes", "200000"],
+        ),
+        (
+            "/v1/caption",
+            small.json_body(json!({})),
+            vec![
+                "image pixels is 12707, over the limit of 10000",
+                "--max-image-pixels",
+            ],
+        ),
+        (
+            "/v1/caption",
+            frames.json_body(json!({})),
+            vec!["--max-frames", "20"],
+        ),
+        (
+            "/v1/caption",
+            video.json_body(json!({})),
+            vec!["--max-video-bytes", video_bytes.as_str()],
+        ),
+        (
+            "/v1/vqa",
+            small.json_body(json!({ "question": long_question })),
+            vec!["--max-text-chars", "80 characters"],
+        ),
+        (
+            "/v1/embeddings",
+            json!({ "input": ["a", "b", "c", "d"] }),
+            vec!["--max-inputs", "4 items"],
+        ),
+    ];
+    for (path, body, needles) in cases {
+        let message = assert_http_error(&rest.post(path, &body).await, 413, "payload_too_large");
+        assert!(
+            needles.iter().all(|needle| message.contains(needle)),
+            "{path}: {message}"
+        );
+    }
 
     let mut grpc = server.grpc_client().await;
-    let message = assert_grpc_error(
-        grpc.caption(caption_request(&large)).await,
-        Code::InvalidArgument,
-    );
-    assert!(message.contains("--max-image-pixels"), "{message}");
-    let message = assert_grpc_error(
-        grpc.caption(caption_request(&frames)).await,
-        Code::InvalidArgument,
-    );
-    assert!(message.contains("--max-frames"), "{message}");
-    let message = assert_grpc_error(
-        grpc.caption(caption_request(&video)).await,
-        Code::InvalidArgument,
-    );
-    assert!(message.contains("--max-video-bytes"), "{message}");
+    let oversized = TestMedia::Image(vec![7u8; 300_000]);
+    for (media, flag) in [
+        (&large, "--max-image-pixels"),
+        (&frames, "--max-frames"),
+        (&video, "--max-video-bytes"),
+        (&oversized, "--max-body-bytes"),
+    ] {
+        let message = assert_grpc_error(
+            grpc.caption(caption_request(media)).await,
+            Code::InvalidArgument,
+        );
+        assert!(message.contains(flag), "{message}");
+    }
     let message = assert_grpc_error(
         grpc.vqa(vqa_request(&small, &long_question)).await,
         Code::InvalidArgument,
     );
     assert!(message.contains("--max-text-chars"), "{message}");
-    let oversized = TestMedia::Image(vec![7u8; 300_000]);
-    let message = assert_grpc_error(
-        grpc.caption(caption_request(&oversized)).await,
-        Code::InvalidArgument,
-    );
-    assert!(message.contains("--max-body-bytes"), "{message}");
 }
 
 #[tokio::test]

@@ -3,7 +3,7 @@
 
 use mplug2_e2e_tests::{
     Server, ServerOptions, frames_20_video,
-    goldens::{DecodeParams, Goldens, assert_close},
+    goldens::{DecodeParams, Goldens, assert_close, in_label_order},
     media::TestMedia,
 };
 use mplug2_proto::v1 as pb;
@@ -145,11 +145,8 @@ async fn retrieval_methods_equal_the_goldens() {
             ranked.windows(2).all(|w| w[0].score >= w[1].score),
             "not best first"
         );
-        let by_label: Vec<f32> = golden
-            .texts
-            .iter()
-            .map(|label| ranked.iter().find(|l| &l.label == label).unwrap().score)
-            .collect();
+        let ranked: Vec<(String, f32)> = ranked.into_iter().map(|l| (l.label, l.score)).collect();
+        let by_label = in_label_order(&golden.texts, &ranked);
         assert_close(
             &format!("classify scores of {}", golden.media),
             &by_label,

@@ -3,7 +3,7 @@
 
 use mplug2_e2e_tests::{
     Server, ServerOptions, frames_20_video,
-    goldens::{Goldens, assert_close},
+    goldens::{Goldens, assert_close, in_label_order},
     media::TestMedia,
     rest::{Rest, floats},
 };
@@ -197,16 +197,16 @@ async fn match_and_classify_scores_equal_the_goldens() {
             scores.windows(2).all(|w| w[0] >= w[1]),
             "not best first: {scores:?}"
         );
-        // Back in request order to compare with the golden.
-        let by_label: Vec<f32> = golden
-            .texts
+        let ranked: Vec<(String, f32)> = ranked
             .iter()
-            .map(|label| {
-                ranked.iter().find(|l| l["label"] == *label).unwrap()["score"]
-                    .as_f64()
-                    .unwrap() as f32
+            .map(|l| {
+                (
+                    l["label"].as_str().unwrap().to_owned(),
+                    l["score"].as_f64().unwrap() as f32,
+                )
             })
             .collect();
+        let by_label = in_label_order(&golden.texts, &ranked);
         assert_close(
             &format!("classify scores of {}", golden.media),
             &by_label,
