@@ -229,6 +229,21 @@ fn limits_are_checked_before_decoding() {
         error.to_string(),
         "video frames is 21, over the limit of 20"
     );
+    // 50 frames at 25 fps: two seconds.
+    let limits = MediaLimits {
+        max_video_duration_s: 1,
+        ..MediaLimits::default()
+    };
+    let error = media_error(decode_video(bytes.clone(), 16, &limits));
+    assert_eq!(
+        error.to_string(),
+        "video duration in seconds is 2, over the limit of 1"
+    );
+    let limits = MediaLimits {
+        max_video_duration_s: 2,
+        ..MediaLimits::default()
+    };
+    assert!(decode_video(bytes.clone(), 16, &limits).is_ok());
     let limits = MediaLimits {
         max_video_side: 64,
         ..MediaLimits::default()

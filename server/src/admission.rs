@@ -59,8 +59,11 @@ impl Admission {
                 // Shutdown may have begun between the check above and here.
                 self.health.check_accepting()?;
                 Err(ApiError::Overloaded {
-                    limit: self.limit,
-                    in_flight: self.in_flight(),
+                    message: format!(
+                        "{} requests are in flight, the limit (--max-concurrent-requests) is {}",
+                        self.in_flight(),
+                        self.limit
+                    ),
                     retry_after_s: self.retry_after_s,
                 })
             }

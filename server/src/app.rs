@@ -27,6 +27,8 @@ pub enum StartError {
     Metrics(#[from] prometheus::Error),
     #[error("cannot build gRPC reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error(transparent)]
+    ApiKey(#[from] crate::config::KeyFileError),
     #[error("cannot load the model: {0}")]
     Load(String),
     #[error("{protocol} server failed: {source}")]
@@ -38,18 +40,35 @@ pub enum StartError {
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     let config = Arc::new(config);
+    let api_key = match config.serving.api_key.clone() {
+        Some(key) => Some(key),
+        None => config.protection.key_from_file()?,
+    };
     let metrics = Metrics::new()?;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Arc::new(Health::new(reporter, metrics.ready.clone()).await);
     let inference = Arc::new(Inference::new(
         Arc::clone(&config),
+        api_key,
         Arc::clone(&health),
         metrics,
     ));
 
     let http_listener = bind(config.http_addr).await?;
     let grpc_listener = bind(config.grpc_addr).await?;
+    let admin_listener = match config.protection.admin_addr {
+        Some(addr) => Some(bind(addr).await?),
+        None => None,
+    };
     let (close_sender, close) = close_listeners_channel();
+    let mut admin_server = match admin_listener {
+        Some(listener) => tokio::spawn(http::serve(
+            listener,
+            http::admin_router(Arc::clone(&inference)),
+            close.clone(),
+        )),
+        None => tokio::spawn(std::future::pending()),
+    };
     let grpc_router = grpc::router(Arc::clone(&inference), health_service)?;
     let mut http_server = tokio::spawn(http::serve(
         http_listener,
@@ -69,6 +88,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             }
             result = &mut http_server => return Err(served("HTTP", result)),
             result = &mut grpc_server => return Err(served("gRPC", result)),
+            result = &mut admin_server => return Err(served("admin HTTP", result)),
         }
     }
 
@@ -92,6 +112,9 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let closing = async {
         let _ = http_server.await;
         let _ = grpc_server.await;
+        if config.protection.admin_addr.is_some() {
+            let _ = admin_server.await;
+        }
     };
     let _ = tokio::time::timeout(Duration::from_secs(5), closing).await;
     tracing::info!("stopped");

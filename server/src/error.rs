@@ -23,15 +23,9 @@ pub enum ApiError {
     /// The loaded package lacks the graphs of this task.
     #[error("{0}")]
     UnsupportedTask(String),
-    /// The admission limit is reached.
-    #[error(
-        "{in_flight} requests are in flight, the limit (--max-concurrent-requests) is {limit}; retry later"
-    )]
-    Overloaded {
-        limit: u32,
-        in_flight: u32,
-        retry_after_s: u64,
-    },
+    /// An admission limit or a queue bound is reached; the message names it.
+    #[error("{message}; retry later")]
+    Overloaded { message: String, retry_after_s: u64 },
     /// The request's deadline passed before or during work.
     #[error("{0}")]
     Timeout(String),
@@ -104,12 +98,27 @@ impl ApiError {
             ErrorKind::UnsupportedTask => ApiError::UnsupportedTask(message),
             ErrorKind::Timeout => ApiError::Timeout(message),
             ErrorKind::Unavailable => ApiError::Unavailable(message),
-            ErrorKind::Overloaded | ErrorKind::Internal => {
+            ErrorKind::Overloaded => ApiError::Overloaded {
+                message,
+                retry_after_s: 1,
+            },
+            ErrorKind::Internal => {
                 tracing::error!(request_id, error = %message, "internal error");
                 ApiError::Internal {
                     request_id: request_id.to_owned(),
                 }
             }
+        }
+    }
+
+    /// The server's Retry-After value for an overload error (the model layer does not know it).
+    pub fn with_retry_after(self, seconds: u64) -> ApiError {
+        match self {
+            ApiError::Overloaded { message, .. } => ApiError::Overloaded {
+                message,
+                retry_after_s: seconds,
+            },
+            other => other,
         }
     }
 
@@ -134,6 +143,7 @@ fn limit_flag(error: &ModelError) -> Option<&'static str> {
         "video bytes" => "--max-video-bytes",
         "video width" | "video height" => "--max-video-side",
         "video frames" => "--max-video-frames",
+        "video duration in seconds" => "--max-video-duration-s",
         _ => return None,
     })
 }
@@ -190,8 +200,7 @@ mod tests {
             ApiError::UnsupportedMediaType("x".into()),
             ApiError::UnsupportedTask("x".into()),
             ApiError::Overloaded {
-                limit: 1,
-                in_flight: 1,
+                message: "x".into(),
                 retry_after_s: 1,
             },
             ApiError::Timeout("x".into()),
@@ -228,18 +237,13 @@ mod tests {
 
     #[test]
     fn overloaded_carries_retry_after() {
-        let response = ApiError::Overloaded {
-            limit: 4,
-            in_flight: 4,
+        let overloaded = || ApiError::Overloaded {
+            message: "4 requests are in flight, the limit (--max-concurrent-requests) is 4".into(),
             retry_after_s: 3,
-        }
-        .into_response();
+        };
+        let response = overloaded().into_response();
         assert_eq!(response.headers()[header::RETRY_AFTER], "3");
-        let status = tonic::Status::from(ApiError::Overloaded {
-            limit: 4,
-            in_flight: 4,
-            retry_after_s: 3,
-        });
+        let status = tonic::Status::from(overloaded());
         assert_eq!(status.metadata().get("retry-after").unwrap(), "3");
         assert!(status.message().contains("--max-concurrent-requests"));
     }

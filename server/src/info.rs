@@ -43,6 +43,12 @@ pub struct Limits {
     pub max_decode_length: usize,
     pub max_concurrent_requests: u32,
     pub request_timeout_ms: u64,
+    pub max_question_chars: usize,
+    pub max_texts: usize,
+    pub max_labels: usize,
+    pub max_video_duration_s: u64,
+    pub max_queue_items: u64,
+    pub max_pending_requests: u32,
 }
 
 #[derive(Debug, Serialize)]
@@ -78,7 +84,7 @@ impl ServerInfo {
             model: engine.map(|engine| engine.model_info().clone()),
             tasks: engine.map(|engine| engine.task_names()).unwrap_or_default(),
             provider: engine.map(|engine| engine.provider_name().to_owned()),
-            api_key_required: config.serving.api_key.is_some(),
+            api_key_required: inference.api_key_required(),
             limits: Limits {
                 max_body_bytes: limits.max_body_bytes,
                 max_image_bytes: limits.max_image_bytes,
@@ -94,6 +100,12 @@ impl ServerInfo {
                 max_decode_length: limits.max_decode_length,
                 max_concurrent_requests: config.serving.max_concurrent_requests,
                 request_timeout_ms: config.serving.request_timeout_ms,
+                max_question_chars: limits.max_question_chars,
+                max_texts: limits.max_texts,
+                max_labels: limits.max_labels,
+                max_video_duration_s: limits.max_video_duration_s,
+                max_queue_items: config.protection.max_queue_items,
+                max_pending_requests: config.protection.max_pending_requests,
             },
             batching: Batching {
                 max_batch_delay_ms: batching.max_batch_delay_ms,

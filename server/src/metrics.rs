@@ -24,8 +24,11 @@ pub struct Metrics {
     pub module_executions_total: IntCounterVec,
     pub module_items_total: IntCounterVec,
     pub generated_tokens_total: IntCounterVec,
-    /// Items removed from a queue before running: their caller left, or their deadline passed.
+    /// Items removed from a queue before running (decoder: also between two steps): their
+    /// caller left, or their deadline passed.
     pub dropped_items_total: IntCounterVec,
+    /// Failed batches run again in halves to isolate a bad item.
+    pub batch_splits_total: IntCounterVec,
     /// Time spent decoding and resizing media before the vision encoder.
     pub preprocess_duration_seconds: HistogramVec,
     /// 1 once every module is loaded and warmed, 0 before and while draining.
@@ -125,8 +128,13 @@ impl Metrics {
             )?,
             dropped_items_total: counter(
                 "mplug2_dropped_items_total",
-                "Queued items dropped before running, by reason (cancelled, deadline).",
+                "Work dropped before running, or between decoder steps, by reason (cancelled, deadline).",
                 &["module", "reason"],
+            )?,
+            batch_splits_total: counter(
+                "mplug2_batch_splits_total",
+                "Failed batches run again as two halves to isolate a bad item.",
+                &["module"],
             )?,
             preprocess_duration_seconds: histogram(
                 "mplug2_preprocess_duration_seconds",

@@ -1,8 +1,10 @@
 //! Helpers shared by the end-to-end tests: start the real `mplug2-serve` binary on free ports
 //! with the demo package, talk to it over REST and gRPC, and read the exporter's goldens.
 
+pub mod bad_media;
 pub mod errors;
 pub mod goldens;
+pub mod grpc_raw;
 pub mod media;
 pub mod metrics;
 pub mod package;

@@ -48,6 +48,8 @@ pub struct Server {
     child: Mutex<Option<Child>>,
     pub http: String,
     pub grpc: String,
+    /// The `--admin-addr` base URL, when started by `ready_with_admin`.
+    pub admin: Option<String>,
     log: PathBuf,
     start_bound: Duration,
     _dir: TempDir,
@@ -56,19 +58,38 @@ pub struct Server {
 impl Server {
     /// Starts the server and returns once it answers `/health/live` (it may still be warming).
     pub async fn start(options: ServerOptions) -> Server {
+        Server::launch(options, false).await
+    }
+
+    /// Starts the server with health, metrics and info on a separate `--admin-addr` port, and
+    /// waits until it is ready.
+    pub async fn ready_with_admin(options: ServerOptions) -> Server {
+        let server = Server::launch(options, true).await;
+        server.wait_ready().await;
+        server
+    }
+
+    async fn launch(options: ServerOptions, admin: bool) -> Server {
         let dir = TempDir::new();
         let log = dir.path().join("server.log");
         let (http_port, grpc_port) = (free_port(), free_port());
         let model_dir = options.model_dir.unwrap_or_else(demo_package);
+        let admin_port = admin.then(free_port);
+        let admin_args = admin_port
+            .map(|port| vec!["--admin-addr".to_owned(), format!("127.0.0.1:{port}")])
+            .unwrap_or_default();
         let child = Command::new(options.binary.clone().unwrap_or_else(binary))
             .current_dir(dir.path())
             .env("ORT_DYLIB_PATH", ort_library())
             .env("RUST_LOG", "info,mplug2_server=debug")
             .env_remove("API_KEY")
+            .env_remove("API_KEY_FILE")
+            .env_remove("ADMIN_ADDR")
             .arg("--model-dir")
             .arg(&model_dir)
             .args(["--http-addr", &format!("127.0.0.1:{http_port}")])
             .args(["--grpc-addr", &format!("127.0.0.1:{grpc_port}")])
+            .args(&admin_args)
             .args(&options.args)
             .stdout(Stdio::from(File::create(&log).expect("log file")))
             .stderr(Stdio::from(
@@ -80,6 +101,7 @@ impl Server {
             child: Mutex::new(Some(child)),
             http: format!("http://127.0.0.1:{http_port}"),
             grpc: format!("http://127.0.0.1:{grpc_port}"),
+            admin: admin_port.map(|port| format!("http://127.0.0.1:{port}")),
             log,
             start_bound: options.start_bound.unwrap_or(START_BOUND),
             _dir: dir,
@@ -103,8 +125,9 @@ impl Server {
     async fn wait_for(&self, path: &str) {
         let client = reqwest::Client::new();
         let deadline = Instant::now() + self.start_bound;
+        let base = self.admin.as_ref().unwrap_or(&self.http);
         loop {
-            if let Ok(response) = client.get(format!("{}{path}", self.http)).send().await
+            if let Ok(response) = client.get(format!("{base}{path}")).send().await
                 && response.status() == 200
             {
                 return;

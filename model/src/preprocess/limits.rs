@@ -17,6 +17,9 @@ pub struct MediaLimits {
     pub max_video_frames: usize,
     /// Images in a frame list.
     pub max_frame_list_len: usize,
+    /// Playing time of a video in seconds: the container's declared duration before demuxing,
+    /// then the timestamps of the packets while they are counted.
+    pub max_video_duration_s: u64,
 }
 
 impl Default for MediaLimits {
@@ -29,6 +32,7 @@ impl Default for MediaLimits {
             max_video_side: 4096,
             max_video_frames: 18_000,
             max_frame_list_len: 256,
+            max_video_duration_s: 600,
         }
     }
 }

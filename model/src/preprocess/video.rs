@@ -189,6 +189,14 @@ fn open(
     };
     check_limit("video width", limits.max_video_side as u64, width)?;
     check_limit("video height", limits.max_video_side as u64, height)?;
+    // The container's own claim (AV_NOPTS_VALUE, negative, when it makes none).
+    let declared = input.duration();
+    if declared > 0 {
+        check_duration(
+            declared as f64 / f64::from(ffmpeg::ffi::AV_TIME_BASE),
+            limits,
+        )?;
+    }
     let stream = stream.index();
     Ok(OpenedVideo { input, stream })
 }
@@ -201,16 +209,33 @@ fn count_packets(
 ) -> Result<usize, MediaError> {
     let mut video = open(data, container, limits)?;
     let mut count = 0usize;
-    for (stream, _) in video.input.packets() {
+    // The declared duration may lie: the packets' own timestamps are checked as they come.
+    let mut end = 0i64;
+    for (stream, packet) in video.input.packets() {
         if stream.index() == video.stream {
             count += 1;
             check_limit("video frames", limits.max_video_frames as u64, count as u64)?;
+            if let Some(pts) = packet.pts() {
+                end = end.max(pts.saturating_add(packet.duration().max(0)));
+                check_duration(f64::from(stream.time_base()) * end as f64, limits)?;
+            }
         }
     }
     if count == 0 {
         return Err(MediaError::NoFrames);
     }
     Ok(count)
+}
+
+/// Checks a playing time against the limit, in whole seconds rounded up (to the millisecond
+/// first, so that a 2 s clip whose last timestamp lands a rounding error past 2 s stays 2 s).
+fn check_duration(seconds: f64, limits: &MediaLimits) -> Result<(), MediaError> {
+    let millis = (seconds * 1000.0).round().max(0.0) as u64;
+    check_limit(
+        "video duration in seconds",
+        limits.max_video_duration_s,
+        millis.div_ceil(1000),
+    )
 }
 
 /// The frames kept from one decode pass, by display index.

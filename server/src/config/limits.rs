@@ -1,5 +1,6 @@
 //! Request limits. Each one is checked before the work it bounds, and a request over one gets
-//! 413 / INVALID_ARGUMENT with a message naming the limit, its flag and the value.
+//! 413 / INVALID_ARGUMENT with a message naming the limit, its flag and the value
+//! (`--max-beam-size` and `--max-decode-length` bound decoding options: 400 / INVALID_ARGUMENT).
 
 /// Limits on request bodies, media, texts and decoding.
 #[derive(clap::Args, Debug, Clone)]
@@ -36,14 +37,30 @@ pub struct LimitsArgs {
     #[arg(long, env = "MAX_FRAMES", default_value_t = 64)]
     pub max_frames: usize,
 
-    /// Longest text (question, caption, label) in characters.
+    /// Longest text (an embeddings input, a match text, a classify label) in characters.
     #[arg(long, env = "MAX_TEXT_CHARS", default_value_t = 2000)]
     pub max_text_chars: usize,
 
-    /// Most inputs in one embeddings request, texts in one match request or labels in one
-    /// classify request.
+    /// Longest VQA question in characters.
+    #[arg(long, env = "MAX_QUESTION_CHARS", default_value_t = 2000)]
+    pub max_question_chars: usize,
+
+    /// Most inputs (texts and media) in one embeddings request.
     #[arg(long, env = "MAX_INPUTS", default_value_t = 64)]
     pub max_inputs: usize,
+
+    /// Most texts in one match request.
+    #[arg(long, env = "MAX_TEXTS", default_value_t = 64)]
+    pub max_texts: usize,
+
+    /// Most labels in one classify request.
+    #[arg(long, env = "MAX_LABELS", default_value_t = 64)]
+    pub max_labels: usize,
+
+    /// Longest video in seconds of playing time: the container's declared duration before
+    /// demuxing, then the packets' timestamps while they are counted.
+    #[arg(long, env = "MAX_VIDEO_DURATION_S", default_value_t = 600)]
+    pub max_video_duration_s: u64,
 
     /// Largest `beam_size` a request may ask for.
     #[arg(long, env = "MAX_BEAM_SIZE", default_value_t = 10)]

@@ -3,6 +3,7 @@
 
 mod batching;
 mod limits;
+mod protection;
 mod runtime;
 mod secret;
 
@@ -12,6 +13,7 @@ use clap::{Parser, ValueEnum};
 
 pub use batching::{BatchingArgs, ModuleBatching};
 pub use limits::LimitsArgs;
+pub use protection::{KeyFileError, ProtectionArgs};
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
 
@@ -41,6 +43,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub serving: ServingArgs,
+
+    #[command(flatten)]
+    pub protection: ProtectionArgs,
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,

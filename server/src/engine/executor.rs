@@ -87,6 +87,12 @@ impl<'a> RequestExecutor<'a> {
                     "the request's deadline passed while it waited for the {module} module"
                 ),
             }),
+            Err(ScheduleError::QueueFull { limit }) => Err(ModelError::Executor {
+                kind: ErrorKind::Overloaded,
+                message: format!(
+                    "the {module} module's queue holds its limit of {limit} items (--max-queue-items)"
+                ),
+            }),
             Err(ScheduleError::Stopped) => Err(ModelError::Executor {
                 kind: ErrorKind::Internal,
                 message: format!("the {module} batcher stopped"),
@@ -111,7 +117,7 @@ fn not_loaded(module: Module) -> ModelError {
 impl Executor for RequestExecutor<'_> {
     async fn prepare(&self, media: Media) -> Result<PixelValues, ModelError> {
         let started = Instant::now();
-        let pixels = self.engine.preprocess(media).await;
+        let pixels = self.engine.preprocess(media, self.deadline).await;
         if let Ok(mut timing) = self.timing.lock() {
             timing.preprocess += started.elapsed();
         }

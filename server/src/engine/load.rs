@@ -87,10 +87,12 @@ fn start_batchers(
     metrics: &Metrics,
 ) -> Result<Batchers, LoadError> {
     let batching = &config.batching;
+    let max_queued = usize::try_from(config.protection.max_queue_items).unwrap_or(usize::MAX);
+    let spawn_settings = |settings: ModuleBatching| (settings, max_queued);
     fn spawn<R: BatchRunner>(
         name: &'static str,
         runner: R,
-        settings: ModuleBatching,
+        (settings, max_queued): (ModuleBatching, usize),
         cost_rule: CostRule,
         metrics: &Metrics,
     ) -> std::io::Result<Batcher<R>> {
@@ -102,6 +104,7 @@ fn start_batchers(
         let settings = BatcherSettings {
             limits,
             max_delay: settings.max_batch_delay,
+            max_queued,
         };
         Batcher::spawn(name, runner, settings, ModuleMetrics::new(metrics, name))
     }
@@ -114,7 +117,7 @@ fn start_batchers(
                 spawn(
                     "vision",
                     VisionRunner(v),
-                    batching.vision(),
+                    spawn_settings(batching.vision()),
                     CostRule::Sum,
                     metrics,
                 )
@@ -127,7 +130,7 @@ fn start_batchers(
                 spawn(
                     "text",
                     TextRunner(t),
-                    batching.text(),
+                    spawn_settings(batching.text()),
                     CostRule::Padded,
                     metrics,
                 )
@@ -140,7 +143,7 @@ fn start_batchers(
                 spawn(
                     "fusion",
                     FusionRunner(f),
-                    batching.fusion(),
+                    spawn_settings(batching.fusion()),
                     CostRule::Padded,
                     metrics,
                 )
@@ -153,7 +156,7 @@ fn start_batchers(
                 spawn(
                     "heads",
                     HeadsRunner(h),
-                    batching.heads(),
+                    spawn_settings(batching.heads()),
                     CostRule::Sum,
                     metrics,
                 )
@@ -167,6 +170,7 @@ fn start_batchers(
                     max_requests: decoder.max_batch_size,
                     max_beams: decoder.max_batch_cost,
                     max_delay: decoder.max_batch_delay,
+                    max_queued,
                 };
                 DecoderBatcher::spawn(d, settings, ModuleMetrics::new(metrics, "decoder"))
             })
@@ -209,5 +213,6 @@ fn media_limits(config: &Config) -> MediaLimits {
         max_video_side: limits.max_video_side,
         max_video_frames: limits.max_video_frames,
         max_frame_list_len: limits.max_frames,
+        max_video_duration_s: limits.max_video_duration_s,
     }
 }

@@ -157,8 +157,9 @@ impl Engine {
         labels
     }
 
-    /// Decodes and resizes media on a blocking thread, at most one per core at a time.
-    async fn preprocess(&self, media: Media) -> Result<PixelValues, ModelError> {
+    /// Decodes and resizes media on a blocking thread, at most one per core at a time; media
+    /// whose deadline passed while it waited for a core is not decoded.
+    async fn preprocess(&self, media: Media, deadline: Instant) -> Result<PixelValues, ModelError> {
         let _slot = Arc::clone(&self.preprocessing)
             .acquire_owned()
             .await
@@ -166,6 +167,12 @@ impl Engine {
                 kind: ErrorKind::Unavailable,
                 message: "media decoding is shutting down".into(),
             })?;
+        if Instant::now() >= deadline {
+            return Err(ModelError::Executor {
+                kind: ErrorKind::Timeout,
+                message: "the request's deadline passed while it waited to decode its media".into(),
+            });
+        }
         let kind = media.kind();
         let started = Instant::now();
         let model = Arc::clone(&self.model);

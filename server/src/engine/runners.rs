@@ -51,7 +51,7 @@ impl BatchRunner for VisionRunner {
         self.0.cost(pixels) as u64
     }
 
-    fn run(&mut self, inputs: Vec<PixelValues>) -> Result<Vec<Arc<Embeddings>>, SharedError> {
+    fn run(&mut self, inputs: &[PixelValues]) -> Result<Vec<Arc<Embeddings>>, SharedError> {
         let batch: Vec<&PixelValues> = inputs.iter().collect();
         shared_embeddings(self.0.run(&batch))
     }
@@ -68,7 +68,7 @@ impl BatchRunner for TextRunner {
         self.0.cost(input_ids) as u64
     }
 
-    fn run(&mut self, inputs: Vec<Vec<i64>>) -> Result<Vec<Arc<Embeddings>>, SharedError> {
+    fn run(&mut self, inputs: &[Vec<i64>]) -> Result<Vec<Arc<Embeddings>>, SharedError> {
         let batch: Vec<&[i64]> = inputs.iter().map(Vec::as_slice).collect();
         shared_embeddings(self.0.run(&batch))
     }
@@ -89,7 +89,7 @@ impl BatchRunner for FusionRunner {
         (text.nrows() + vision.nrows()) as u64
     }
 
-    fn run(&mut self, inputs: Vec<FusionItem>) -> Result<Vec<Embeddings>, SharedError> {
+    fn run(&mut self, inputs: &[FusionItem]) -> Result<Vec<Embeddings>, SharedError> {
         let batch: Vec<FusionInput<'_>> = inputs
             .iter()
             .map(|(text, vision)| FusionInput { text, vision })
@@ -118,7 +118,7 @@ impl BatchRunner for HeadsRunner {
         *head as u64
     }
 
-    fn run(&mut self, inputs: Vec<(Head, Array1<f32>)>) -> Result<Vec<Array1<f32>>, SharedError> {
+    fn run(&mut self, inputs: &[(Head, Array1<f32>)]) -> Result<Vec<Array1<f32>>, SharedError> {
         let Some((head, _)) = inputs.first() else {
             return Ok(Vec::new());
         };

@@ -5,6 +5,7 @@
 
 mod call;
 mod convert;
+mod refusals;
 mod service;
 
 use std::sync::Arc;
@@ -13,7 +14,7 @@ use mplug2_proto::v1::inference_server::InferenceServer;
 use tokio::net::TcpListener;
 use tonic_health::pb::health_server::{Health, HealthServer};
 
-use crate::{service::Inference, shutdown::CloseListeners};
+use crate::{intake, service::Inference, shutdown::CloseListeners};
 
 pub use service::GrpcInference;
 
@@ -24,8 +25,11 @@ pub fn router(
 ) -> Result<axum::Router, tonic_reflection::server::Error> {
     // Twice the body limit: a message up to the limit passes, one a little over gets the
     // contract's INVALID_ARGUMENT from the shared layer, and a far larger one is refused by tonic
-    // from its length prefix (OUT_OF_RANGE) before it is buffered.
+    // from its length prefix before it is buffered (OUT_OF_RANGE, rewritten by `refusals`).
     let max_message = inference.config().limits.max_body_bytes.saturating_mul(2);
+    let intake = axum::middleware::from_fn_with_state(Arc::clone(&inference), intake::grpc);
+    let refusals =
+        axum::middleware::from_fn_with_state(Arc::clone(&inference), refusals::to_error_table);
     let inference =
         InferenceServer::new(GrpcInference::new(inference)).max_decoding_message_size(max_message);
     // Both reflection versions: older grpcurl and other tools still ask v1alpha.
@@ -41,7 +45,7 @@ pub fn router(
         .add_service(reflection().build_v1alpha()?)
         .clone()
         .routes();
-    Ok(routes.into_axum_router())
+    Ok(routes.into_axum_router().layer(refusals).layer(intake))
 }
 
 /// Serves until told to close, then finishes the open calls.

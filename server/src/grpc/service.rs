@@ -7,7 +7,11 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{call, convert};
-use crate::{error::ApiError, info::ServerInfo, service::Inference};
+use crate::{
+    error::ApiError,
+    info::ServerInfo,
+    service::{Call, Inference},
+};
 
 pub struct GrpcInference {
     inference: Arc<Inference>,
@@ -48,8 +52,12 @@ impl inference_server::Inference for GrpcInference {
     ) -> Result<Response<pb::VqaResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
         let parsed = self.parse(header, request.into_inner(), convert::vqa);
-        let answer = self.inference.vqa(&call, parsed).await?;
-        Ok(Response::new(pb::VqaResponse { answer }))
+        let answer = self
+            .inference
+            .vqa(&call, parsed)
+            .await
+            .map_err(|error| failed(error, &call))?;
+        Ok(respond(&call, pb::VqaResponse { answer }))
     }
 
     async fn caption(
@@ -58,8 +66,12 @@ impl inference_server::Inference for GrpcInference {
     ) -> Result<Response<pb::CaptionResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
         let parsed = self.parse(header, request.into_inner(), convert::caption);
-        let caption = self.inference.caption(&call, parsed).await?;
-        Ok(Response::new(pb::CaptionResponse { caption }))
+        let caption = self
+            .inference
+            .caption(&call, parsed)
+            .await
+            .map_err(|error| failed(error, &call))?;
+        Ok(respond(&call, pb::CaptionResponse { caption }))
     }
 
     async fn embed(
@@ -68,7 +80,11 @@ impl inference_server::Inference for GrpcInference {
     ) -> Result<Response<pb::EmbedResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
         let parsed = self.parse(header, request.into_inner(), convert::embed);
-        let vectors = self.inference.embed(&call, parsed).await?;
+        let vectors = self
+            .inference
+            .embed(&call, parsed)
+            .await
+            .map_err(|error| failed(error, &call))?;
         let embeddings = vectors
             .into_iter()
             .enumerate()
@@ -82,7 +98,7 @@ impl inference_server::Inference for GrpcInference {
             .engine()
             .map(|engine| engine.model_info().name.clone())
             .unwrap_or_default();
-        Ok(Response::new(pb::EmbedResponse { embeddings, model }))
+        Ok(respond(&call, pb::EmbedResponse { embeddings, model }))
     }
 
     async fn r#match(
@@ -91,8 +107,12 @@ impl inference_server::Inference for GrpcInference {
     ) -> Result<Response<pb::MatchResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
         let parsed = self.parse(header, request.into_inner(), convert::match_texts);
-        let scores = self.inference.match_texts(&call, parsed).await?;
-        Ok(Response::new(pb::MatchResponse { scores }))
+        let scores = self
+            .inference
+            .match_texts(&call, parsed)
+            .await
+            .map_err(|error| failed(error, &call))?;
+        Ok(respond(&call, pb::MatchResponse { scores }))
     }
 
     async fn classify(
@@ -101,12 +121,16 @@ impl inference_server::Inference for GrpcInference {
     ) -> Result<Response<pb::ClassifyResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
         let parsed = self.parse(header, request.into_inner(), convert::classify);
-        let labels = self.inference.classify(&call, parsed).await?;
+        let labels = self
+            .inference
+            .classify(&call, parsed)
+            .await
+            .map_err(|error| failed(error, &call))?;
         let labels = labels
             .into_iter()
             .map(|(label, score)| pb::LabelScore { label, score })
             .collect();
-        Ok(Response::new(pb::ClassifyResponse { labels }))
+        Ok(respond(&call, pb::ClassifyResponse { labels }))
     }
 
     async fn info(
@@ -117,6 +141,24 @@ impl inference_server::Inference for GrpcInference {
             &self.inference,
         ))))
     }
+}
+
+/// The answer, with the request id in the `x-request-id` metadata as on REST.
+fn respond<T>(call: &Call, message: T) -> Response<T> {
+    let mut response = Response::new(message);
+    if let Ok(id) = call.request_id.parse() {
+        response.metadata_mut().insert("x-request-id", id);
+    }
+    response
+}
+
+/// The error's status, with the request id in the `x-request-id` metadata.
+fn failed(error: ApiError, call: &Call) -> Status {
+    let mut status = Status::from(error);
+    if let Ok(id) = call.request_id.parse() {
+        status.metadata_mut().insert("x-request-id", id);
+    }
+    status
 }
 
 fn info_message(info: ServerInfo) -> pb::InfoResponse {
@@ -148,6 +190,12 @@ fn info_message(info: ServerInfo) -> pb::InfoResponse {
             max_decode_length: limits.max_decode_length as u32,
             max_concurrent_requests: limits.max_concurrent_requests,
             request_timeout_ms: limits.request_timeout_ms,
+            max_question_chars: limits.max_question_chars as u32,
+            max_texts: limits.max_texts as u32,
+            max_labels: limits.max_labels as u32,
+            max_video_duration_s: limits.max_video_duration_s,
+            max_queue_items: limits.max_queue_items,
+            max_pending_requests: limits.max_pending_requests,
         }),
         batching: Some(pb::Batching {
             max_batch_delay_ms: info.batching.max_batch_delay_ms,

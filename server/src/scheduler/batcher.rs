@@ -3,7 +3,8 @@
 //! oneshot and await the reply. A batch closes when it reaches the size limit or the cost budget,
 //! at once when nothing more is expected for the module (work-conserving), or else after the
 //! batch delay. Items whose caller is gone or whose deadline passed are dropped before a batch
-//! forms.
+//! forms. The queue is bounded: a full one refuses new items at once. A failed (or panicking)
+//! batch of several items is run again split in halves, so that one bad item fails alone.
 
 use std::{
     collections::VecDeque,
@@ -36,8 +37,9 @@ pub trait BatchRunner: Send + 'static {
         1
     }
 
-    /// Runs one batch; one output per input, in order.
-    fn run(&mut self, inputs: Vec<Self::Input>) -> Result<Vec<Self::Output>, Self::Error>;
+    /// Runs one batch; one output per input, in order. The inputs are lent, not given, so that a
+    /// failed batch can be run again in parts.
+    fn run(&mut self, inputs: &[Self::Input]) -> Result<Vec<Self::Output>, Self::Error>;
 }
 
 /// A batch the batcher itself gave up on: `run` panicked or answered a wrong count.
@@ -51,6 +53,8 @@ pub enum ScheduleError<E> {
     DeadlinePassed,
     /// The batcher thread is gone (a bug: it outlives every request).
     Stopped,
+    /// The module's queue already holds its limit of items (`--max-queue-items`).
+    QueueFull { limit: usize },
     /// The batch it ran in failed.
     Failed(E),
 }
@@ -82,6 +86,7 @@ pub struct Batcher<R: BatchRunner> {
     jobs: mpsc::Sender<Job<R>>,
     arrivals: Arrivals,
     queue_depth: prometheus::IntGauge,
+    max_queued: usize,
 }
 
 /// How one batcher batches.
@@ -89,6 +94,8 @@ pub struct Batcher<R: BatchRunner> {
 pub struct BatcherSettings {
     pub limits: BatchLimits,
     pub max_delay: Duration,
+    /// Most items waiting in the queue; more are refused at once.
+    pub max_queued: usize,
 }
 
 impl<R: BatchRunner> Batcher<R> {
@@ -117,6 +124,7 @@ impl<R: BatchRunner> Batcher<R> {
             jobs,
             arrivals,
             queue_depth,
+            max_queued: settings.max_queued,
         })
     }
 
@@ -126,8 +134,14 @@ impl<R: BatchRunner> Batcher<R> {
     }
 
     /// Queues one item and waits for its output. Dropping the future withdraws the item if its
-    /// batch has not started.
+    /// batch has not started. A full queue refuses the item at once.
     pub async fn submit(&self, input: R::Input, deadline: Instant) -> Reply<R> {
+        // The gauge is the queue's length; concurrent callers may overshoot it by their number.
+        if self.queue_depth.get() >= self.max_queued as i64 {
+            return Err(ScheduleError::QueueFull {
+                limit: self.max_queued,
+            });
+        }
         let (reply, answer) = oneshot::channel();
         let job = Job {
             input,
@@ -204,11 +218,12 @@ impl<R: BatchRunner> Worker<R> {
     fn drop_dead(&mut self, now: Instant) {
         let mut alive = VecDeque::with_capacity(self.queue.len());
         for queued in std::mem::take(&mut self.queue) {
-            if queued.job.reply.is_closed() {
-                self.metrics.dropped_cancelled();
-            } else if queued.job.deadline <= now {
+            // A passed deadline counts as such even when the caller has already given up on it.
+            if queued.job.deadline <= now {
                 self.metrics.dropped_expired();
                 let _ = queued.job.reply.send(Err(ScheduleError::DeadlinePassed));
+            } else if queued.job.reply.is_closed() {
+                self.metrics.dropped_cancelled();
             } else {
                 alive.push_back(queued);
                 continue;
@@ -226,13 +241,56 @@ impl<R: BatchRunner> Worker<R> {
         for job in batch {
             self.metrics.queued(started - job.enqueued);
             inputs.push(job.input);
-            waiting.push((job.reply, started - job.enqueued));
+            waiting.push(Waiting {
+                reply: Some(job.reply),
+                queued: started - job.enqueued,
+                compute: Duration::ZERO,
+            });
         }
+        self.run_part(&inputs, &mut waiting);
+    }
+
+    /// Runs a batch (or part of one) and answers its items; a failure of several items is run
+    /// again as two halves, each answered on its own, until a failing part is one item.
+    fn run_part(&mut self, inputs: &[R::Input], waiting: &mut [Waiting<R>]) {
+        let started = Instant::now();
+        let outcome = self.execute(inputs);
+        let took = started.elapsed();
+        for item in waiting.iter_mut() {
+            item.compute += took;
+        }
+        match outcome {
+            Ok(outputs) => {
+                for (item, output) in waiting.iter_mut().zip(outputs) {
+                    item.answer(Ok(output));
+                }
+            }
+            Err(_) if inputs.len() > 1 => {
+                tracing::warn!(
+                    items = inputs.len(),
+                    "a batch failed; running it again in halves to isolate the bad item"
+                );
+                self.metrics.split();
+                let half = inputs.len() / 2;
+                let (first, second) = waiting.split_at_mut(half);
+                self.run_part(&inputs[..half], first);
+                self.run_part(&inputs[half..], second);
+            }
+            Err(error) => {
+                for item in waiting.iter_mut() {
+                    item.answer(Err(error.clone()));
+                }
+            }
+        }
+    }
+
+    /// One run of the module, with its panics and miscounts turned into errors.
+    fn execute(&mut self, inputs: &[R::Input]) -> Result<Vec<R::Output>, R::Error> {
         let count = inputs.len();
+        let started = Instant::now();
         let result = catch_unwind(AssertUnwindSafe(|| self.runner.run(inputs)));
-        let compute = started.elapsed();
-        self.metrics.executed(count, compute);
-        let outputs = match result {
+        self.metrics.executed(count, started.elapsed());
+        match result {
             Ok(Ok(outputs)) if outputs.len() == count => Ok(outputs),
             Ok(Ok(outputs)) => Err(R::Error::from(BatchFailure(format!(
                 "the module answered {} outputs for {count} inputs",
@@ -240,19 +298,31 @@ impl<R: BatchRunner> Worker<R> {
             )))),
             Ok(Err(error)) => Err(error),
             Err(_) => Err(R::Error::from(BatchFailure("the module panicked".into()))),
-        };
-        match outputs {
-            Ok(outputs) => {
-                for ((reply, queued), output) in waiting.into_iter().zip(outputs) {
-                    let _ = reply.send(Ok((output, ItemTiming { queued, compute })));
-                }
-            }
-            Err(error) => {
-                for (reply, _) in waiting {
-                    let _ = reply.send(Err(ScheduleError::Failed(error.clone())));
-                }
-            }
         }
+    }
+}
+
+/// An item of a running batch, until it is answered.
+struct Waiting<R: BatchRunner> {
+    reply: Option<oneshot::Sender<Reply<R>>>,
+    queued: Duration,
+    compute: Duration,
+}
+
+impl<R: BatchRunner> Waiting<R> {
+    fn answer(&mut self, outcome: Result<R::Output, R::Error>) {
+        let Some(reply) = self.reply.take() else {
+            return;
+        };
+        let timing = ItemTiming {
+            queued: self.queued,
+            compute: self.compute,
+        };
+        let _ = reply.send(
+            outcome
+                .map(|output| (output, timing))
+                .map_err(ScheduleError::Failed),
+        );
     }
 }
 

@@ -28,15 +28,16 @@ impl BatchRunner for Squarer {
         input % 2
     }
 
-    fn run(&mut self, inputs: Vec<u64>) -> Result<Vec<u64>, String> {
+    fn run(&mut self, inputs: &[u64]) -> Result<Vec<u64>, String> {
         let _ = self.started.send(());
         if let Some(gate) = &self.gate {
             let _ = gate.recv();
         }
-        self.batches.lock().unwrap().push(inputs.clone());
+        self.batches.lock().unwrap().push(inputs.to_vec());
         if inputs.contains(&13) {
             return Err("13 is unlucky".into());
         }
+        assert!(!inputs.contains(&99), "99 makes the module panic");
         Ok(inputs.iter().map(|x| x * x).collect())
     }
 }
@@ -75,6 +76,7 @@ fn setup(max_size: usize, max_delay: Duration, gated: bool) -> Setup {
             cost_rule: CostRule::Sum,
         },
         max_delay,
+        max_queued: 5,
     };
     let batcher = Batcher::spawn(
         "test",
@@ -236,17 +238,86 @@ async fn items_past_their_deadline_or_without_caller_are_dropped_before_running(
 }
 
 #[tokio::test]
-async fn a_failed_batch_fails_each_of_its_items() {
+async fn a_failed_batch_is_split_until_only_the_bad_item_fails() {
     let mut s = setup(8, Duration::ZERO, true);
     let blocker = s.occupy(2).await;
-    let handles: Vec<_> = [13, 15].into_iter().map(|x| s.submit(x, far())).collect();
-    s.queued(2).await;
-    s.open.send(()).unwrap();
-    s.open.send(()).unwrap();
-    blocker.await.unwrap().unwrap();
-    for handle in handles {
-        assert!(
-            matches!(handle.await.unwrap(), Err(ScheduleError::Failed(e)) if e == "13 is unlucky")
-        );
+    let handles: Vec<_> = [1, 13, 15, 17]
+        .into_iter()
+        .map(|x| s.submit(x, far()))
+        .collect();
+    s.queued(4).await;
+    // The blocker, the batch, its halves, and the failing half's halves.
+    for _ in 0..6 {
+        s.open.send(()).unwrap();
     }
+    assert_eq!(outputs(vec![blocker]).await, vec![4]);
+    let mut answers = Vec::new();
+    for handle in handles {
+        answers.push(match handle.await.unwrap() {
+            Ok((output, _)) => Ok(output),
+            Err(ScheduleError::Failed(error)) => Err(error),
+            Err(other) => panic!("{other:?}"),
+        });
+    }
+    assert_eq!(
+        answers,
+        vec![Ok(1), Err("13 is unlucky".to_owned()), Ok(225), Ok(289)]
+    );
+    assert_eq!(
+        s.batches(),
+        vec![
+            vec![2],
+            vec![1, 13, 15, 17],
+            vec![1, 13],
+            vec![1],
+            vec![13],
+            vec![15, 17]
+        ]
+    );
+    let splits = s.metrics.batch_splits_total.with_label_values(&["test"]);
+    assert_eq!(splits.get(), 2);
+}
+
+#[tokio::test]
+async fn a_panicking_batch_fails_only_the_item_that_panics_and_the_module_keeps_serving() {
+    let mut s = setup(8, Duration::ZERO, true);
+    let blocker = s.occupy(2).await;
+    let handles: Vec<_> = [1, 99].into_iter().map(|x| s.submit(x, far())).collect();
+    s.queued(2).await;
+    // The blocker, the batch, and its two halves.
+    for _ in 0..4 {
+        s.open.send(()).unwrap();
+    }
+    blocker.await.unwrap().unwrap();
+    let mut answers = Vec::new();
+    for handle in handles {
+        answers.push(handle.await.unwrap());
+    }
+    assert_eq!(answers[0].as_ref().unwrap().0, 1);
+    assert!(
+        matches!(&answers[1], Err(ScheduleError::Failed(e)) if e == "the module panicked"),
+        "{:?}",
+        answers[1]
+    );
+    s.open.send(()).unwrap();
+    assert_eq!(outputs(vec![s.submit(3, far())]).await, vec![9]);
+}
+
+#[tokio::test]
+async fn a_full_queue_refuses_new_items_at_once() {
+    let mut s = setup(8, Duration::ZERO, true);
+    let blocker = s.occupy(2).await;
+    let queued: Vec<_> = [4, 6, 8, 10, 12]
+        .into_iter()
+        .map(|x| s.submit(x, far()))
+        .collect();
+    s.queued(5).await;
+    assert!(matches!(
+        s.batcher.submit(14, far()).await,
+        Err(ScheduleError::QueueFull { limit: 5 })
+    ));
+    s.open.send(()).unwrap();
+    s.open.send(()).unwrap();
+    assert_eq!(outputs(vec![blocker]).await, vec![4]);
+    assert_eq!(outputs(queued).await, vec![16, 36, 64, 100, 144]);
 }

@@ -34,6 +34,8 @@ pub struct DecoderSettings {
     /// While the decoder is idle and more requests are expected, how long the first one waits
     /// for company before step 0.
     pub max_delay: Duration,
+    /// Most requests waiting to join the steps; more are refused at once.
+    pub max_queued: usize,
 }
 
 struct Job {
@@ -56,6 +58,7 @@ pub struct DecoderBatcher {
     jobs: mpsc::Sender<Job>,
     arrivals: Arrivals,
     queue_depth: prometheus::IntGauge,
+    max_queued: usize,
 }
 
 impl DecoderBatcher {
@@ -85,6 +88,7 @@ impl DecoderBatcher {
             jobs,
             arrivals,
             queue_depth,
+            max_queued: settings.max_queued,
         })
     }
 
@@ -99,6 +103,11 @@ impl DecoderBatcher {
         params: DecodeParams,
         deadline: Instant,
     ) -> Reply {
+        if self.queue_depth.get() >= self.max_queued as i64 {
+            return Err(ScheduleError::QueueFull {
+                limit: self.max_queued,
+            });
+        }
         let (reply, answer) = oneshot::channel();
         self.queue_depth.inc();
         let job = Job {
@@ -173,11 +182,12 @@ impl Worker {
     fn drop_dead_waiting(&mut self, now: Instant) {
         let mut alive = VecDeque::with_capacity(self.waiting.len());
         for job in std::mem::take(&mut self.waiting) {
-            if job.reply.is_closed() {
-                self.metrics.dropped_cancelled();
-            } else if job.deadline <= now {
+            // A passed deadline counts as such even when the caller has already given up on it.
+            if job.deadline <= now {
                 self.metrics.dropped_expired();
                 let _ = job.reply.send(Err(ScheduleError::DeadlinePassed));
+            } else if job.reply.is_closed() {
+                self.metrics.dropped_cancelled();
             } else {
                 alive.push_back(job);
                 continue;
@@ -197,11 +207,11 @@ impl Worker {
         for id in dead {
             self.batch.remove(id);
             if let Some(member) = self.members.remove(&id) {
-                if member.reply.is_closed() {
-                    self.metrics.dropped_cancelled();
-                } else {
+                if member.deadline <= now {
                     self.metrics.dropped_expired();
                     let _ = member.reply.send(Err(ScheduleError::DeadlinePassed));
+                } else {
+                    self.metrics.dropped_cancelled();
                 }
             }
         }

@@ -16,6 +16,7 @@ pub struct ModuleMetrics {
     items: IntCounter,
     cancelled: IntCounter,
     expired: IntCounter,
+    splits: IntCounter,
 }
 
 impl ModuleMetrics {
@@ -33,6 +34,7 @@ impl ModuleMetrics {
             expired: metrics
                 .dropped_items_total
                 .with_label_values(&[module, "deadline"]),
+            splits: metrics.batch_splits_total.with_label_values(&[module]),
         }
     }
 
@@ -53,5 +55,10 @@ impl ModuleMetrics {
 
     pub fn dropped_expired(&self) {
         self.expired.inc();
+    }
+
+    /// A failed batch is run again in halves.
+    pub fn split(&self) {
+        self.splits.inc();
     }
 }

@@ -18,6 +18,7 @@ use crate::{
     engine::Engine,
     error::ApiError,
     health::Health,
+    intake::Intake,
     metrics::Metrics,
     request::{CaptionRequest, ClassifyRequest, EmbedRequest, MatchRequest, Route, VqaRequest},
 };
@@ -32,13 +33,20 @@ pub struct Inference {
     config: Arc<Config>,
     api_key: Option<Secret>,
     admission: Admission,
+    intake: Intake,
     health: Arc<Health>,
     metrics: Metrics,
     engine: OnceLock<Arc<Engine>>,
 }
 
 impl Inference {
-    pub fn new(config: Arc<Config>, health: Arc<Health>, metrics: Metrics) -> Inference {
+    /// `api_key`: from --api-key or --api-key-file (read by the caller), if either is set.
+    pub fn new(
+        config: Arc<Config>,
+        api_key: Option<Secret>,
+        health: Arc<Health>,
+        metrics: Metrics,
+    ) -> Inference {
         let serving = &config.serving;
         let admission = Admission::new(
             serving.max_concurrent_requests,
@@ -46,10 +54,15 @@ impl Inference {
             Arc::clone(&health),
             metrics.inflight_requests.clone(),
         );
+        let intake = Intake::new(
+            config.protection.max_pending_requests,
+            serving.retry_after_s,
+        );
         Inference {
-            api_key: serving.api_key.clone(),
-            config,
+            api_key,
             admission,
+            intake,
+            config,
             health,
             metrics,
             engine: OnceLock::new(),
@@ -79,6 +92,14 @@ impl Inference {
 
     pub fn admission(&self) -> &Admission {
         &self.admission
+    }
+
+    pub fn intake(&self) -> &Intake {
+        &self.intake
+    }
+
+    pub fn api_key_required(&self) -> bool {
+        self.api_key.is_some()
     }
 
     pub async fn vqa(
@@ -220,7 +241,8 @@ impl Inference {
                 ))),
             }
         }
-        .await;
+        .await
+        .map_err(|error| error.with_retry_after(self.config.serving.retry_after_s));
         let code = match &outcome {
             Ok(_) => "ok",
             Err(error) => error.type_name(),

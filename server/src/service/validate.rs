@@ -64,33 +64,36 @@ impl Validator<'_> {
         Ok(())
     }
 
+    /// A text of at most `--max-text-chars` characters.
     pub fn text(&self, name: &str, text: &str) -> Result<(), ApiError> {
+        self.chars(name, text, self.limits.max_text_chars, "--max-text-chars")
+    }
+
+    fn chars(&self, name: &str, text: &str, max: usize, flag: &str) -> Result<(), ApiError> {
         if text.trim().is_empty() {
             return Err(ApiError::InvalidRequest(format!("`{name}` is empty")));
         }
         let chars = text.chars().count();
-        if chars > self.limits.max_text_chars {
+        if chars > max {
             return Err(ApiError::PayloadTooLarge(format!(
-                "`{name}` has {chars} characters, over the limit of {} (--max-text-chars)",
-                self.limits.max_text_chars
+                "`{name}` has {chars} characters, over the limit of {max} ({flag})"
             )));
         }
         Ok(())
     }
 
-    pub fn texts(&self, name: &str, texts: &[String]) -> Result<(), ApiError> {
-        self.count(name, texts.len())?;
+    fn texts(&self, name: &str, texts: &[String], max: usize, flag: &str) -> Result<(), ApiError> {
+        self.count(name, texts.len(), max, flag)?;
         texts.iter().try_for_each(|text| self.text(name, text))
     }
 
-    fn count(&self, name: &str, count: usize) -> Result<(), ApiError> {
+    fn count(&self, name: &str, count: usize, max: usize, flag: &str) -> Result<(), ApiError> {
         if count == 0 {
             return Err(ApiError::InvalidRequest(format!("`{name}` is empty")));
         }
-        if count > self.limits.max_inputs {
+        if count > max {
             return Err(ApiError::PayloadTooLarge(format!(
-                "`{name}` has {count} items, over the limit of {} (--max-inputs)",
-                self.limits.max_inputs
+                "`{name}` has {count} items, over the limit of {max} ({flag})"
             )));
         }
         Ok(())
@@ -144,7 +147,13 @@ impl Validator<'_> {
 
     pub fn vqa(&self, request: &VqaRequest) -> Result<(), ApiError> {
         self.media(&request.media)?;
-        self.text("question", &request.question)?;
+        let limits = self.limits;
+        self.chars(
+            "question",
+            &request.question,
+            limits.max_question_chars,
+            "--max-question-chars",
+        )?;
         self.decoding(&request.decoding)
     }
 
@@ -154,7 +163,13 @@ impl Validator<'_> {
     }
 
     pub fn embed(&self, request: &EmbedRequest) -> Result<(), ApiError> {
-        self.count("input", request.inputs.len())?;
+        let limits = self.limits;
+        self.count(
+            "input",
+            request.inputs.len(),
+            limits.max_inputs,
+            "--max-inputs",
+        )?;
         request.inputs.iter().try_for_each(|input| match input {
             EmbedInput::Text(text) => self.text("input", text),
             EmbedInput::Media(media) => self.media(media),
@@ -163,11 +178,13 @@ impl Validator<'_> {
 
     pub fn match_texts(&self, request: &MatchRequest) -> Result<(), ApiError> {
         self.media(&request.media)?;
-        self.texts("texts", &request.texts)
+        let limits = self.limits;
+        self.texts("texts", &request.texts, limits.max_texts, "--max-texts")
     }
 
     pub fn classify(&self, request: &ClassifyRequest) -> Result<(), ApiError> {
         self.media(&request.media)?;
-        self.texts("labels", &request.labels)
+        let limits = self.limits;
+        self.texts("labels", &request.labels, limits.max_labels, "--max-labels")
     }
 }
