@@ -27,6 +27,29 @@ pub struct Caption {
     pub tokens: Vec<i64>,
 }
 
+impl Caption {
+    /// A REST caption body asking for this golden: the medium and its decoding parameters.
+    pub fn rest_body(&self, media: &TestMedia) -> Value {
+        media.json_body(serde_json::json!({
+            "beam_size": self.params.beam_size,
+            "min_length": self.params.min_length,
+            "max_length": self.params.max_length,
+        }))
+    }
+
+    /// The gRPC caption request asking for this golden.
+    pub fn grpc_request(&self, media: &TestMedia) -> mplug2_proto::v1::CaptionRequest {
+        mplug2_proto::v1::CaptionRequest {
+            media: Some(media.proto()),
+            decoding: Some(mplug2_proto::v1::DecodeOptions {
+                beam_size: Some(self.params.beam_size),
+                min_length: Some(self.params.min_length),
+                max_length: Some(self.params.max_length),
+            }),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Vqa {
     pub media: String,
@@ -70,6 +93,14 @@ impl Goldens {
 
     pub fn captions(&self) -> Vec<Caption> {
         self.list("captions")
+    }
+
+    /// The golden caption of one medium.
+    pub fn caption_of(&self, media: &str) -> Caption {
+        self.captions()
+            .into_iter()
+            .find(|caption| caption.media == media)
+            .unwrap_or_else(|| panic!("no golden caption of `{media}`"))
     }
 
     pub fn vqa(&self) -> Vec<Vqa> {

@@ -639,24 +639,11 @@ async fn every_bad_request_gets_its_documented_error_and_good_ones_still_work() 
     let (rest, goldens) = (Rest::fresh_connections(&server), Goldens::load());
     let mut client = server.grpc_client().await;
     let channel = server.channel().await;
-    let good = goldens
-        .captions()
-        .into_iter()
-        .find(|c| c.media == "image_97x131")
-        .expect("a golden caption of image_97x131");
+    let good = goldens.caption_of("image_97x131");
     let good_media = goldens.media(&good.media);
-    let good_options = pb::DecodeOptions {
-        beam_size: Some(good.params.beam_size),
-        min_length: Some(good.params.min_length),
-        max_length: Some(good.params.max_length),
-    };
-    let good_json = good_media.json_body(json!({
-        "beam_size": good.params.beam_size,
-        "min_length": good.params.min_length,
-        "max_length": good.params.max_length,
-    }));
+    let good_json = good.rest_body(&good_media);
 
-    let (mut rest_cases, mut grpc_cases) = (0, 0);
+    let (mut rest_cases, mut grpc_cases) = (0u32, 0u32);
     for case in cases(&goldens) {
         if let Some(call) = &case.rest {
             let (status, body) = send_rest(&rest, call).await;
@@ -692,7 +679,7 @@ async fn every_bad_request_gets_its_documented_error_and_good_ones_still_work() 
             grpc_cases += 1;
         }
         // The server still answers a good request correctly, over both protocols in turn.
-        if (rest_cases + grpc_cases) % 2 == 0 {
+        if (rest_cases + grpc_cases).is_multiple_of(2) {
             let (status, body) = rest.post("/v1/caption", &good_json).await;
             assert_eq!(
                 (status, &body["caption"]),
@@ -702,10 +689,7 @@ async fn every_bad_request_gets_its_documented_error_and_good_ones_still_work() 
             );
         } else {
             let answer = client
-                .caption(pb::CaptionRequest {
-                    media: Some(good_media.proto()),
-                    decoding: Some(good_options),
-                })
+                .caption(good.grpc_request(&good_media))
                 .await
                 .unwrap_or_else(|e| panic!("after `{}`: {e:?}", case.name));
             assert_eq!(

@@ -150,7 +150,7 @@ async fn payloads_over_a_limit_are_413_and_invalid_argument() {
         "10000",
         "--max-frames",
         "8",
-        "--max-text-chars",
+        "--max-question-chars",
         "40",
         "--max-video-bytes",
         "10000",
@@ -193,7 +193,7 @@ async fn payloads_over_a_limit_are_413_and_invalid_argument() {
         (
             "/v1/vqa",
             small.json_body(json!({ "question": long_question })),
-            vec!["--max-text-chars", "80 characters"],
+            vec!["--max-question-chars", "80 characters"],
         ),
         (
             "/v1/embeddings",
@@ -227,7 +227,7 @@ async fn payloads_over_a_limit_are_413_and_invalid_argument() {
         grpc.vqa(vqa_request(&small, &long_question)).await,
         Code::InvalidArgument,
     );
-    assert!(message.contains("--max-text-chars"), "{message}");
+    assert!(message.contains("--max-question-chars"), "{message}");
 }
 
 #[tokio::test]
