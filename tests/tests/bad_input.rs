@@ -639,6 +639,38 @@ async fn every_bad_request_gets_its_documented_error_and_good_ones_still_work() 
     let (rest, goldens) = (Rest::fresh_connections(&server), Goldens::load());
     let mut client = server.grpc_client().await;
     let channel = server.channel().await;
+    // Every limit set above is shown in /info and in the gRPC Info call.
+    let (_, info) = rest.get("/info").await;
+    let info: Value = serde_json::from_str(&info).expect("/info JSON");
+    let grpc_limits = client
+        .info(pb::InfoRequest {})
+        .await
+        .expect("Info")
+        .into_inner()
+        .limits
+        .expect("limits");
+    let grpc_limits = serde_json::json!({
+        "max_body_bytes": grpc_limits.max_body_bytes,
+        "max_image_bytes": grpc_limits.max_image_bytes,
+        "max_image_pixels": grpc_limits.max_image_pixels,
+        "max_image_side": grpc_limits.max_image_side,
+        "max_frames": grpc_limits.max_frames,
+        "max_video_bytes": grpc_limits.max_video_bytes,
+        "max_video_duration_s": grpc_limits.max_video_duration_s,
+        "max_text_chars": grpc_limits.max_text_chars,
+        "max_question_chars": grpc_limits.max_question_chars,
+        "max_inputs": grpc_limits.max_inputs,
+        "max_texts": grpc_limits.max_texts,
+        "max_labels": grpc_limits.max_labels,
+        "max_beam_size": grpc_limits.max_beam_size,
+    });
+    for pair in LIMITS.chunks(2) {
+        let name = pair[0].trim_start_matches("--").replace('-', "_");
+        let value: u64 = pair[1].parse().unwrap();
+        assert_eq!(info["limits"][&name], json!(value), "/info {name}");
+        assert_eq!(grpc_limits[&name], json!(value), "gRPC Info {name}");
+    }
+
     let good = goldens.caption_of("image_97x131");
     let good_media = goldens.media(&good.media);
     let good_json = good.rest_body(&good_media);
