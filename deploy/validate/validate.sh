@@ -69,10 +69,16 @@ for version in 1.30.0 1.37.0; do
   kubernetes-validate --strict --quiet --kubernetes-version "$version" "$out/core.yaml"
   echo "built-in resources valid for Kubernetes $version"
 done
+# The alert rules as a PrometheusRule (deploy/prometheus/prometheusrule.sh) join the custom resources.
+deploy/prometheus/prometheusrule.sh | python3 -c '
+import json, sys, yaml
+resources = json.load(open(sys.argv[1]))
+resources.append({"source": "prometheusrule.sh", "resource": yaml.safe_load(sys.stdin)})
+json.dump(resources, open(sys.argv[1], "w"))' "$out/crds.json"
 node "$here/crds.mjs" "$out/crds.json"
 
 step "shell and Python lint"
-shellcheck deploy/validate/validate.sh deploy/gpu-check.sh
+shellcheck deploy/validate/validate.sh deploy/gpu-check.sh deploy/prometheus/prometheusrule.sh
 ruff check --quiet deploy/validate
 ruff format --check --quiet deploy/validate
 echo "shellcheck and ruff: clean"
