@@ -1,11 +1,13 @@
 //! Helpers shared by the end-to-end tests: start the real `mplug2-serve` binary on free ports
 //! with the demo package, talk to it over REST and gRPC, and read the exporter's goldens.
 
+pub mod deploy_queries;
 pub mod errors;
 pub mod goldens;
 pub mod media;
 pub mod metrics;
 pub mod package;
+pub mod promql;
 pub mod rest;
 pub mod server;
 
