@@ -10,8 +10,7 @@
 # Agreement: captions and answers identical (same beam-search tokens), embeddings and scores
 # within --tolerance (default 1e-3, absolute) of the CPU's. The demo package (models/demo) is
 # always checked first. In --cpu-only mode the candidate is the CPU provider with batching off
-# (--max-batch-size 1): it proves the script's own logic and that batched equals unbatched, and
-# says nothing about GPUs.
+# (--max-batch-size 1): it exercises the script's own logic and says nothing about GPUs.
 #
 # Options: --package DIR (repeatable), --cpu-only, --tolerance X, --requests N (per load point,
 # default 32), --concurrency C (default 8), --server-bin PATH (default target/release/mplug2-serve,
@@ -38,7 +37,7 @@ while [ $# -gt 0 ]; do
     --server-bin) server_bin="$2"; shift 2 ;;
     --ort-library) ort_library="$2"; shift 2 ;;
     --start-timeout) start_timeout="$2"; shift 2 ;;
-    -h | --help) sed -n '2,21p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
