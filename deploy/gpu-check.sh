@@ -37,7 +37,7 @@ while [ $# -gt 0 ]; do
     --server-bin) server_bin="$2"; shift 2 ;;
     --ort-library) ort_library="$2"; shift 2 ;;
     --start-timeout) start_timeout="$2"; shift 2 ;;
-    -h | --help) sed -n '2,20p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;p}' "$0"; exit 0 ;;
     *) echo "gpu-check: unknown option $1 (see --help)" >&2; exit 2 ;;
   esac
 done
