@@ -8,7 +8,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter lint bench ort clean
+.PHONY: run build test test-rust test-exporter test-deploy lint bench ort clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
 run: ort
@@ -18,14 +18,23 @@ build:
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve
 
 ## Everything CI checks: formatting and lints, the Rust tests (model, server, end-to-end against
-## the real binary) and the exporter's pytest.
-test: lint test-rust test-exporter
+## the real binary), the exporter's pytest and the deployment files.
+test: lint test-rust test-exporter test-deploy
 
 test-rust: ort
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) test --workspace
 
 test-exporter:
 	$(MAKE) -C exporter test
+
+## deploy/ without a container engine or a cluster (deploy/validate/validate.sh: promtool, hadolint,
+## compose schema, Kustomize + Kubernetes/CRD schemas), then the GPU check's logic in its CPU-only
+## mode. The dashboard-against-/metrics check is an end-to-end test (tests/tests/deploy_metrics.rs).
+test-deploy: ort
+	deploy/validate/validate.sh
+	$(CARGO) build --workspace --bin mplug2-serve
+	deploy/gpu-check.sh --cpu-only --server-bin target/debug/mplug2-serve --ort-library $(ORT) \
+		--requests 16 --concurrency 4
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -2,12 +2,14 @@
 //! with the demo package, talk to it over REST and gRPC, and read the exporter's goldens.
 
 pub mod bad_media;
+pub mod deploy_queries;
 pub mod errors;
 pub mod goldens;
 pub mod grpc_raw;
 pub mod media;
 pub mod metrics;
 pub mod package;
+pub mod promql;
 pub mod rest;
 pub mod server;
 
