@@ -2,6 +2,7 @@
 //! name in upper snake case); the doc comments below are the `--help` text.
 
 mod batching;
+mod cache;
 mod limits;
 mod runtime;
 mod secret;
@@ -11,6 +12,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::{Parser, ValueEnum};
 
 pub use batching::{BatchingArgs, ModuleBatching};
+pub use cache::CacheArgs;
 pub use limits::LimitsArgs;
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
@@ -44,6 +46,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// Admission, deadlines, shutdown, authentication and logging.
