@@ -41,6 +41,15 @@ struct Args {
     #[arg(long, default_value = "bench/results")]
     out_dir: PathBuf,
 
+    /// Reuse the PyTorch reference and ONNX Runtime probe results of an earlier run in this
+    /// directory (its work-<package>/reference.json and ort.json) instead of measuring them again.
+    #[arg(long)]
+    reuse: Option<PathBuf>,
+
+    /// Skip the demo package in a full run.
+    #[arg(long)]
+    skip_demo: bool,
+
     /// Python with torch and mplug2_exporter's dependencies (the exporter's venv).
     #[arg(long, default_value = "exporter/.venv/bin/python")]
     python: PathBuf,
@@ -62,6 +71,10 @@ async fn main() -> Result<(), String> {
     } else {
         plan::full(&args.base.display().to_string(), large)
     };
+    let plans: Vec<_> = plans
+        .into_iter()
+        .filter(|(_, plan)| !(args.skip_demo && plan.name == "demo"))
+        .collect();
     let started = std::time::Instant::now();
     let machine = run::machine();
     eprintln!("machine: {machine}");
@@ -78,6 +91,7 @@ async fn main() -> Result<(), String> {
             python: &python,
             threads: args.threads,
             quick: args.quick,
+            reuse: args.reuse.as_ref().map(|dir| root.join(dir)),
         };
         packages.push(run::package(&context, &path, plan).await?);
         // Written after every package, so that a run cut short keeps what it measured.

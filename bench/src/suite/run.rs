@@ -22,6 +22,21 @@ pub struct Context<'a> {
     pub python: &'a Python,
     pub threads: usize,
     pub quick: bool,
+    pub reuse: Option<PathBuf>,
+}
+
+impl Context<'_> {
+    /// An earlier run's result file for this package, when reusing one.
+    fn reused(&self, package: &str, file: &str) -> Option<Value> {
+        let path = self
+            .reuse
+            .as_ref()?
+            .join(format!("work-{package}"))
+            .join(file);
+        let value = serde_json::from_str(&std::fs::read_to_string(&path).ok()?).ok()?;
+        eprintln!("  reusing {}", path.display());
+        Some(value)
+    }
 }
 
 /// CPU model, cores and memory, from /proc.
@@ -89,7 +104,10 @@ pub async fn package(
     let scratch = context.out_dir.join(format!("work-{}", plan.name));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let mut out = json!({ "package": path.display().to_string(), "name": plan.name, "load_start": load_average() });
-    if !plan.reference.is_empty() {
+    if let Some(reused) = context.reused(plan.name, "reference.json") {
+        out["reference"] = reused;
+        out["reference_reused"] = json!(true);
+    } else if !plan.reference.is_empty() {
         let mut args = vec![
             "reference".to_owned(),
             "--package".into(),
@@ -102,7 +120,13 @@ pub async fn package(
         args.extend(["--threads".into(), context.threads.to_string()]);
         out["reference"] = context.python.run(&args, &scratch.join("reference.json"))?;
     }
-    if plan.ort_probe {
+    if let Some(reused) = context
+        .reused(plan.name, "ort.json")
+        .filter(|_| plan.ort_probe)
+    {
+        out["ort"] = reused;
+        out["ort_reused"] = json!(true);
+    } else if plan.ort_probe {
         let mut args = vec![
             "ort".to_owned(),
             "--package".into(),

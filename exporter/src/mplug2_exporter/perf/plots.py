@@ -63,12 +63,14 @@ def plot_results(results: dict, out_dir: Path) -> list[Path]:
                 ylabel="requests / s",
                 title=f"{name}: {task} throughput",
                 xscale="log",
+                yscale="log",
             )
             right.set(
                 xlabel="concurrent clients",
                 ylabel="p99 latency (s)",
                 title=f"{name}: {task} p99",
                 xscale="log",
+                yscale="log",
             )
             for axis in (left, right):
                 axis.grid(True, alpha=0.3)
