@@ -8,7 +8,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter test-deploy lint bench ort clean
+.PHONY: run build test test-rust test-exporter test-deploy lint bench bench-suite ort clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
 run: ort
@@ -43,6 +43,12 @@ lint:
 ## Load generator: throughput and p50/p90/p99 with batching on and off (see docs/benchmarks.md).
 bench: ort build
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-bench -- $(ARGS)
+
+## The performance suite of docs/PERFORMANCE.md: ours against the PyTorch eager reference and
+## against max_batch_size=1, MFU, cache, memory; ~30 min (ARGS="--quick": demo only, ~5 min).
+bench-suite: ort
+	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-suite
+	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-suite $(ARGS)
 
 ort:
 	@scripts/fetch-ort.sh >/dev/null

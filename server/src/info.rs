@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::{config::ModuleBatching, service::Inference};
+use crate::{cache::VisionCacheInfo, config::ModuleBatching, service::Inference};
 
 #[derive(Debug, Serialize)]
 pub struct ServerInfo {
@@ -16,6 +16,8 @@ pub struct ServerInfo {
     pub api_key_required: bool,
     pub limits: Limits,
     pub batching: Batching,
+    /// `None` until the package is loaded.
+    pub vision_cache: Option<VisionCacheInfo>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -117,6 +119,7 @@ impl ServerInfo {
                     module("heads", "items", batching.heads()),
                 ],
             },
+            vision_cache: engine.map(|engine| engine.vision_cache_info()),
         }
     }
 }

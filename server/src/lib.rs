@@ -2,6 +2,7 @@
 
 pub mod admission;
 pub mod app;
+pub mod cache;
 pub mod config;
 pub mod engine;
 pub mod error;

@@ -35,6 +35,11 @@ pub struct Metrics {
     pub ready: IntGauge,
     /// Always 1; the labels say which model, provider and version serve.
     pub info: IntGaugeVec,
+    /// Vision-feature cache lookups by result (hit: no vision run; miss: it ran).
+    pub vision_cache_lookups_total: IntCounterVec,
+    /// Bytes of vision embeddings held by the cache, and its bound.
+    pub vision_cache_bytes: IntGauge,
+    pub vision_cache_capacity_bytes: IntGauge,
 }
 
 const DURATION_BUCKETS: [f64; 17] = [
@@ -151,6 +156,19 @@ impl Metrics {
                 "Constant 1; labels name the model, the execution provider in use and the server version.",
                 &["model", "provider", "version"],
             )?,
+            vision_cache_lookups_total: counter(
+                "mplug2_vision_cache_lookups_total",
+                "Vision-feature cache lookups by result: hit (features reused or shared) or miss (the vision module ran).",
+                &["result"],
+            )?,
+            vision_cache_bytes: gauge(
+                "mplug2_vision_cache_bytes",
+                "Bytes of vision embeddings held by the vision-feature cache.",
+            )?,
+            vision_cache_capacity_bytes: gauge(
+                "mplug2_vision_cache_capacity_bytes",
+                "Bound of the vision-feature cache in bytes (0: disabled).",
+            )?,
             registry,
         };
         metrics.expose_task_series();
@@ -169,6 +187,9 @@ impl Metrics {
         }
         for task in ["vqa", "caption"] {
             self.generated_tokens_total.with_label_values(&[task]);
+        }
+        for result in ["hit", "miss"] {
+            self.vision_cache_lookups_total.with_label_values(&[result]);
         }
     }
 

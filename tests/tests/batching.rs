@@ -51,11 +51,14 @@ fn assert_same(path: &str, alone: &Value, together: &Value) {
 
 #[tokio::test]
 async fn concurrent_mixed_requests_batch_and_equal_single_requests() {
+    // Cache off: the concurrent requests repeat media the single ones already sent.
     let server = Server::ready(ServerOptions::args(&[
         "--max-batch-size",
         "16",
         "--max-batch-delay-ms",
         "5",
+        "--vision-cache-bytes",
+        "0",
     ]))
     .await;
     let (rest, goldens) = (Rest::new(&server), Goldens::load());

@@ -2,6 +2,7 @@
 //! name in upper snake case); the doc comments below are the `--help` text.
 
 mod batching;
+mod cache;
 mod limits;
 mod protection;
 mod runtime;
@@ -12,6 +13,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 use clap::{Parser, ValueEnum};
 
 pub use batching::{BatchingArgs, ModuleBatching};
+pub use cache::CacheArgs;
 pub use limits::LimitsArgs;
 pub use protection::{KeyFileError, ProtectionArgs};
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
@@ -49,6 +51,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    #[command(flatten)]
+    pub cache: CacheArgs,
 }
 
 /// Admission, deadlines, shutdown, authentication and logging.

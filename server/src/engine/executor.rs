@@ -132,7 +132,10 @@ impl Executor for RequestExecutor<'_> {
             .as_ref()
             .ok_or(not_loaded(Module::Vision))?;
         self.arrive(Module::Vision);
-        self.finish(Module::Vision, batcher.submit(pixels, self.deadline).await)
+        let run = |pixels| async move {
+            self.finish(Module::Vision, batcher.submit(pixels, self.deadline).await)
+        };
+        self.engine.vision_cache.get_or_compute(pixels, run).await
     }
 
     async fn text(&self, input_ids: Vec<i64>) -> Result<Arc<Embeddings>, ModelError> {

@@ -17,6 +17,7 @@ use super::{
     runners::{FusionRunner, HeadsRunner, TextRunner, VisionRunner},
 };
 use crate::{
+    cache::VisionCache,
     config::{Config, ModuleBatching, OptimizationLevel, Provider},
     info::ModelInfo,
     metrics::Metrics,
@@ -71,10 +72,13 @@ pub fn load(config: &Config, metrics: &Metrics) -> Result<Engine, LoadError> {
         ])
         .set(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let package_id = format!("{}|{}|{}", info.name, info.dtype, info.model_dir);
+    let vision_cache = VisionCache::new(config.cache.vision_cache_bytes, &package_id, metrics);
     Ok(Engine {
         model: Arc::new(model),
         context,
         batchers,
+        vision_cache,
         preprocessing: Arc::new(Semaphore::new(cores)),
         metrics: metrics.clone(),
         info,

@@ -17,6 +17,7 @@ use mplug2_model::{
 use tokio::sync::Semaphore;
 
 use crate::{
+    cache::{VisionCache, VisionCacheInfo},
     info::ModelInfo,
     metrics::Metrics,
     request::{
@@ -42,6 +43,7 @@ pub struct Engine {
     model: Arc<Model>,
     context: TaskContext,
     batchers: Batchers,
+    vision_cache: VisionCache,
     /// Bounds concurrent media decoding (CPU work on blocking threads) to the cores.
     preprocessing: Arc<Semaphore>,
     metrics: Metrics,
@@ -51,6 +53,10 @@ pub struct Engine {
 impl Engine {
     pub fn model_info(&self) -> &ModelInfo {
         &self.info
+    }
+
+    pub fn vision_cache_info(&self) -> VisionCacheInfo {
+        self.vision_cache.info()
     }
 
     pub fn task_names(&self) -> Vec<String> {

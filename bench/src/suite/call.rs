@@ -1,0 +1,174 @@
+//! One request of a benchmarked task, over REST (JSON, base64 media) or gRPC.
+
+use mplug2_e2e_tests::media::TestMedia;
+use mplug2_proto::v1::{self as pb, inference_client::InferenceClient};
+use serde_json::{Value, json};
+use tonic::transport::Channel;
+
+pub const QUESTION: &str = "what is the man doing in the video?";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    Caption,
+    Vqa,
+    EmbedImage,
+    EmbedText,
+}
+
+impl Task {
+    pub fn name(self) -> &'static str {
+        match self {
+            Task::Caption => "caption",
+            Task::Vqa => "vqa",
+            Task::EmbedImage => "embed_image",
+            Task::EmbedText => "embed_text",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Rest,
+    Grpc,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Rest => "rest",
+            Protocol::Grpc => "grpc",
+        }
+    }
+}
+
+/// What a client sends, prepared once per load point.
+#[derive(Clone)]
+pub enum Call {
+    Rest {
+        client: reqwest::Client,
+        url: String,
+        body: Value,
+    },
+    Grpc {
+        client: InferenceClient<Channel>,
+        task: Task,
+        media: pb::Media,
+        question: String,
+    },
+}
+
+impl Call {
+    pub fn rest(
+        client: &reqwest::Client,
+        base: &str,
+        task: Task,
+        media: &TestMedia,
+        question: &str,
+    ) -> Call {
+        let (path, body) = match task {
+            Task::Caption => ("/v1/caption", media.json_body(json!({}))),
+            Task::Vqa => ("/v1/vqa", media.json_body(json!({ "question": question }))),
+            Task::EmbedImage => (
+                "/v1/embeddings",
+                json!({ "input": [Value::Object(media.json_fields())] }),
+            ),
+            Task::EmbedText => (
+                "/v1/embeddings",
+                json!({ "input": ["a man is playing a guitar"] }),
+            ),
+        };
+        Call::Rest {
+            client: client.clone(),
+            url: format!("{base}{path}"),
+            body,
+        }
+    }
+
+    pub fn grpc(
+        client: InferenceClient<Channel>,
+        task: Task,
+        media: &TestMedia,
+        question: &str,
+    ) -> Call {
+        Call::Grpc {
+            client,
+            task,
+            media: media.proto(),
+            question: question.to_owned(),
+        }
+    }
+
+    /// Sends the request; `Err` carries the status and message of a failed answer.
+    pub async fn send(&mut self) -> Result<(), String> {
+        match self {
+            Call::Rest { client, url, body } => {
+                let response = client
+                    .post(url.as_str())
+                    .json(body)
+                    .send()
+                    .await
+                    .map_err(|e| e.to_string())?;
+                let status = response.status();
+                let text = response.text().await.map_err(|e| e.to_string())?;
+                if status.is_success() {
+                    Ok(())
+                } else {
+                    Err(format!("{status}: {text}"))
+                }
+            }
+            Call::Grpc {
+                client,
+                task,
+                media,
+                question,
+            } => {
+                let media = Some(media.clone());
+                let result = match task {
+                    Task::Caption => client
+                        .caption(pb::CaptionRequest {
+                            media,
+                            decoding: None,
+                        })
+                        .await
+                        .map(drop),
+                    Task::Vqa => client
+                        .vqa(pb::VqaRequest {
+                            media,
+                            question: question.clone(),
+                            decoding: None,
+                        })
+                        .await
+                        .map(drop),
+                    Task::EmbedImage | Task::EmbedText => {
+                        let input = if *task == Task::EmbedText {
+                            pb::EmbedInput {
+                                kind: Some(pb::embed_input::Kind::Text(
+                                    "a man is playing a guitar".into(),
+                                )),
+                            }
+                        } else {
+                            embed_input(media)
+                        };
+                        client
+                            .embed(pb::EmbedRequest {
+                                inputs: vec![input],
+                            })
+                            .await
+                            .map(drop)
+                    }
+                };
+                result.map_err(|status| format!("{:?}: {}", status.code(), status.message()))
+            }
+        }
+    }
+}
+
+fn embed_input(media: Option<pb::Media>) -> pb::EmbedInput {
+    use pb::{embed_input::Kind as In, media::Kind as M};
+    let kind = media.and_then(|m| m.kind).map(|kind| match kind {
+        M::Image(bytes) => In::Image(bytes),
+        M::Video(bytes) => In::Video(bytes),
+        M::Frames(frames) => In::Frames(frames),
+    });
+    pb::EmbedInput { kind }
+}

@@ -1,0 +1,136 @@
+//! mplug2-suite (`make bench-suite`): the performance suite of docs/PERFORMANCE.md. On each package
+//! it runs, in one process and one after the other: the eager PyTorch baseline, ONNX Runtime
+//! probes (peak GEMM, module MFU), and `mplug2-serve` under closed-loop and open-loop load over REST
+//! and gRPC with batching on and with `--max-batch-size 1`; then it prints every target of
+//! issue 7 with its ratio and writes the results (JSON, markdown) and the plots.
+
+mod call;
+mod plan;
+mod probe;
+mod python;
+mod run;
+mod targets;
+mod window;
+
+use std::path::PathBuf;
+
+use clap::Parser;
+use mplug2_e2e_tests::workspace_root;
+use serde_json::{Value, json};
+
+/// The benchmark suite (docs/PERFORMANCE.md).
+#[derive(Parser, Debug)]
+struct Args {
+    /// A short run on the demo package only, to check the suite works (about 5 minutes).
+    #[arg(long)]
+    quick: bool,
+
+    /// The base-shape package.
+    #[arg(long, default_value = "/work/packages/base-random")]
+    base: PathBuf,
+
+    /// The large-shape package (video caption target); "none" skips it.
+    #[arg(long, default_value = "/work/packages/large-random")]
+    large: String,
+
+    /// Intra-op threads of both sides (the server's ONNX Runtime sessions, PyTorch, the probes).
+    #[arg(long, default_value_t = 2)]
+    threads: usize,
+
+    /// Where results.json, results.md and the plots go.
+    #[arg(long, default_value = "bench/results")]
+    out_dir: PathBuf,
+
+    /// Reuse the PyTorch reference and ONNX Runtime probe results of an earlier run in this
+    /// directory (its work-<package>/reference.json and ort.json) instead of measuring them again.
+    #[arg(long)]
+    reuse: Option<PathBuf>,
+
+    /// Skip the demo package in a full run.
+    #[arg(long)]
+    skip_demo: bool,
+
+    /// Python with torch and mplug2_exporter's dependencies (the exporter's venv).
+    #[arg(long, default_value = "exporter/.venv/bin/python")]
+    python: PathBuf,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), String> {
+    let args = Args::parse();
+    let root = workspace_root();
+    let out_dir = root.join(&args.out_dir);
+    std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;
+    let python = python::Python {
+        interpreter: root.join(&args.python),
+        source: root.join("exporter/src"),
+    };
+    let large = (args.large != "none").then_some(args.large.as_str());
+    let plans = if args.quick {
+        plan::quick()
+    } else {
+        plan::full(&args.base.display().to_string(), large)
+    };
+    let plans: Vec<_> = plans
+        .into_iter()
+        .filter(|(_, plan)| !(args.skip_demo && plan.name == "demo"))
+        .collect();
+    let started = std::time::Instant::now();
+    let machine = run::machine();
+    eprintln!("machine: {machine}");
+    let mut packages = Vec::new();
+    for (path, plan) in &plans {
+        let path = if PathBuf::from(path).is_absolute() {
+            PathBuf::from(path)
+        } else {
+            root.join(path)
+        };
+        let context = run::Context {
+            root: root.clone(),
+            out_dir: out_dir.clone(),
+            python: &python,
+            threads: args.threads,
+            quick: args.quick,
+            reuse: args.reuse.as_ref().map(|dir| root.join(dir)),
+        };
+        packages.push(run::package(&context, &path, plan).await?);
+        // Written after every package, so that a run cut short keeps what it measured.
+        let results = json!({
+            "machine": machine,
+            "date": run::date(),
+            "command": std::env::args().collect::<Vec<_>>().join(" "),
+            "threads": args.threads,
+            "quick": args.quick,
+            "duration_s": started.elapsed().as_secs_f64(),
+            "packages": packages,
+        });
+        let targets = targets::evaluate(&results);
+        let report = targets::markdown(&results, &targets);
+        println!("{report}");
+        let all = json!({ "results": results, "targets": targets });
+        write(
+            &out_dir.join("results.json"),
+            &serde_json::to_string_pretty(&all).unwrap_or_default(),
+        )?;
+        write(&out_dir.join("results.md"), &report)?;
+        write(&out_dir.join("plot-input.json"), &results.to_string())?;
+        if let Err(error) = python.plot(&out_dir.join("plot-input.json"), &out_dir) {
+            eprintln!("plots: {error}");
+        }
+    }
+    eprintln!(
+        "suite finished in {:.0} s; results in {}",
+        started.elapsed().as_secs_f64(),
+        out_dir.display()
+    );
+    Ok(())
+}
+
+fn write(path: &std::path::Path, text: &str) -> Result<(), String> {
+    std::fs::write(path, text).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// A JSON number field or NaN.
+pub fn num(value: &Value, key: &str) -> f64 {
+    value.get(key).and_then(Value::as_f64).unwrap_or(f64::NAN)
+}

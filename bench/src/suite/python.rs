@@ -1,0 +1,46 @@
+//! The Python side of the suite (`python -m mplug2_exporter.perf`, run with the exporter's venv):
+//! the eager PyTorch baseline, the ONNX Runtime probes and the plots. Each writes JSON.
+
+use std::{path::Path, process::Command};
+
+use serde_json::Value;
+
+pub struct Python {
+    pub interpreter: std::path::PathBuf,
+    pub source: std::path::PathBuf,
+}
+
+impl Python {
+    /// Runs `python -m mplug2_exporter.perf <args> --out <out>` and reads its JSON.
+    pub fn run(&self, args: &[String], out: &Path) -> Result<Value, String> {
+        eprintln!("  python perf {}", args.join(" "));
+        let status = Command::new(&self.interpreter)
+            .env("PYTHONPATH", &self.source)
+            .args(["-m", "mplug2_exporter.perf"])
+            .args(args)
+            .arg("--out")
+            .arg(out)
+            .status()
+            .map_err(|e| format!("{}: {e}", self.interpreter.display()))?;
+        if !status.success() {
+            return Err(format!("python perf {} failed: {status}", args.join(" ")));
+        }
+        let text = std::fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
+        serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))
+    }
+
+    pub fn plot(&self, results: &Path, out_dir: &Path) -> Result<(), String> {
+        let status = Command::new(&self.interpreter)
+            .env("PYTHONPATH", &self.source)
+            .args(["-m", "mplug2_exporter.perf", "plot", "--results"])
+            .arg(results)
+            .arg("--out-dir")
+            .arg(out_dir)
+            .status()
+            .map_err(|e| format!("{}: {e}", self.interpreter.display()))?;
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("plotting failed: {status}"))
+    }
+}

@@ -1,0 +1,63 @@
+"""`python -m mplug2_exporter.perf <command>`: the Python side of the benchmark suite (`make bench-suite`).
+
+reference  time the eager PyTorch baseline on a package      -> JSON
+ort        peak fp32 GEMM, per-module MFU and an op profile   -> JSON
+plot       throughput and p99 against concurrency (PNG)       <- the suite's JSON
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+
+def parse_points(values: list[str]) -> list[tuple[str, int, int]]:
+    """task:frames:batch, e.g. caption:1:8."""
+    points = []
+    for value in values:
+        task, frames, batch = value.split(":")
+        points.append((task, int(frames), int(batch)))
+    return points
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m mplug2_exporter.perf")
+    sub = parser.add_subparsers(dest="command", required=True)
+    ref = sub.add_parser("reference")
+    ref.add_argument("--package", type=Path, required=True)
+    ref.add_argument("--point", action="append", required=True, help="task:frames:batch")
+    ref.add_argument("--repeats", type=int, default=3)
+    ref.add_argument("--threads", type=int, default=2)
+    ref.add_argument("--out", type=Path, required=True)
+    probe = sub.add_parser("ort")
+    probe.add_argument("--package", type=Path, required=True)
+    probe.add_argument("--threads", type=int, default=2)
+    probe.add_argument("--quick", action="store_true")
+    probe.add_argument("--out", type=Path, required=True)
+    plot = sub.add_parser("plot")
+    plot.add_argument("--results", type=Path, required=True)
+    plot.add_argument("--out-dir", type=Path, required=True)
+    args = parser.parse_args(argv)
+
+    if args.command == "reference":
+        from .reference import run_reference
+
+        result = run_reference(args.package, parse_points(args.point), args.repeats, args.threads)
+    elif args.command == "ort":
+        from .mfu_plan import run_probes
+
+        result = run_probes(args.package, args.threads, args.quick, args.out.parent)
+    else:
+        from .plots import plot_results
+
+        result = {"plots": [str(p) for p in plot_results(json.loads(args.results.read_text()), args.out_dir)]}
+        print(json.dumps(result))
+        return 0
+    args.out.write_text(json.dumps(result, indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
