@@ -31,14 +31,6 @@ const TARGET_LABELS: [&str; 7] = [
 /// Prometheus' own series for every target.
 const PROMETHEUS_SERIES: [&str; 1] = ["up"];
 
-/// The vision-feature cache is built on another branch; the dashboard's hit-rate panel already
-/// uses these names. They may be absent only while the server exports no cache metric at all:
-/// once any `*cache*` metric exists, these must be exactly its names.
-const CACHE_METRICS: [&str; 2] = [
-    "mplug2_vision_cache_hits_total",
-    "mplug2_vision_cache_misses_total",
-];
-
 /// Scraped series name → the label names seen on it.
 type Exported = BTreeMap<String, BTreeSet<String>>;
 
@@ -54,7 +46,6 @@ async fn every_metric_that_deploy_queries_is_exported_by_the_server() {
     );
 
     let exported = exported_after_one_request_per_task().await;
-    let cache_exported = exported.keys().any(|name| name.contains("cache"));
     let mut problems = Vec::new();
     for query in queries.all() {
         let used = match query_use(&expand_grafana_variables(&query.expr)) {
@@ -67,8 +58,7 @@ async fn every_metric_that_deploy_queries_is_exported_by_the_server() {
         for metric in &used.metrics {
             let known = exported.contains_key(metric)
                 || queries.recorded.contains(metric)
-                || PROMETHEUS_SERIES.contains(&metric.as_str())
-                || (!cache_exported && CACHE_METRICS.contains(&metric.as_str()));
+                || PROMETHEUS_SERIES.contains(&metric.as_str());
             if !known {
                 problems.push(format!(
                     "{}: metric {metric} is not exported (query: {})",
@@ -81,19 +71,6 @@ async fn every_metric_that_deploy_queries_is_exported_by_the_server() {
                 "{}: label {label} is on none of its metrics (query: {})",
                 query.origin, query.expr
             ));
-        }
-    }
-    if cache_exported {
-        for metric in CACHE_METRICS {
-            if !exported.contains_key(metric) {
-                problems.push(format!(
-                    "the server exports cache metrics ({:?}) but not {metric}, which the dashboard uses",
-                    exported
-                        .keys()
-                        .filter(|n| n.contains("cache"))
-                        .collect::<Vec<_>>()
-                ));
-            }
         }
     }
     assert!(problems.is_empty(), "\n{}", problems.join("\n"));
