@@ -8,7 +8,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter lint bench ort clean
+.PHONY: run build test test-rust test-exporter lint bench fuzz ort clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
 run: ort
@@ -34,6 +34,14 @@ lint:
 ## Load generator: throughput and p50/p90/p99 with batching on and off (see docs/benchmarks.md).
 bench: ort build
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-bench -- $(ARGS)
+
+## Every cargo-fuzz target for FUZZ_SECONDS each, one after another, at low priority (needs the
+## nightly toolchain and `cargo install cargo-fuzz`; see docs/fuzzing.md). `make fuzz
+## FUZZ_TARGETS=image` runs one.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
 
 ort:
 	@scripts/fetch-ort.sh >/dev/null

@@ -9,6 +9,7 @@ pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod info;
+pub mod media_url;
 pub mod metrics;
 pub mod request;
 pub mod scheduler;

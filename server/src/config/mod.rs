@@ -3,6 +3,7 @@
 
 mod batching;
 mod limits;
+mod media_urls;
 mod runtime;
 mod secret;
 
@@ -12,6 +13,7 @@ use clap::{Parser, ValueEnum};
 
 pub use batching::{BatchingArgs, ModuleBatching};
 pub use limits::LimitsArgs;
+pub use media_urls::MediaUrlArgs;
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
 
@@ -44,6 +46,9 @@ pub struct Config {
 
     #[command(flatten)]
     pub runtime: RuntimeArgs,
+
+    #[command(flatten)]
+    pub media_urls: MediaUrlArgs,
 }
 
 /// Admission, deadlines, shutdown, authentication and logging.

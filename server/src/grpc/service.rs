@@ -7,7 +7,7 @@ use prost::Message;
 use tonic::{Request, Response, Status};
 
 use super::{call, convert};
-use crate::{error::ApiError, info::ServerInfo, service::Inference};
+use crate::{error::ApiError, info::ServerInfo, media_url::MediaUrls, service::Inference};
 
 pub struct GrpcInference {
     inference: Arc<Inference>,
@@ -38,6 +38,18 @@ impl GrpcInference {
         });
         std::future::ready(parsed)
     }
+
+    /// As `parse`, for messages whose media may be a URL that the conversion fetches.
+    async fn parse_media<M: Message, R, F: Future<Output = Result<R, ApiError>>>(
+        &self,
+        header: Result<(), ApiError>,
+        message: M,
+        convert: impl FnOnce(M, MediaUrls) -> F,
+    ) -> Result<R, ApiError> {
+        let message = self.parse(header, message, Ok).await?;
+        let config = self.inference.config();
+        convert(message, MediaUrls::new(&config.media_urls, &config.limits)).await
+    }
 }
 
 #[tonic::async_trait]
@@ -47,7 +59,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::VqaRequest>,
     ) -> Result<Response<pb::VqaResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::vqa);
+        let parsed = self.parse_media(header, request.into_inner(), convert::vqa);
         let answer = self.inference.vqa(&call, parsed).await?;
         Ok(Response::new(pb::VqaResponse { answer }))
     }
@@ -57,7 +69,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::CaptionRequest>,
     ) -> Result<Response<pb::CaptionResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::caption);
+        let parsed = self.parse_media(header, request.into_inner(), convert::caption);
         let caption = self.inference.caption(&call, parsed).await?;
         Ok(Response::new(pb::CaptionResponse { caption }))
     }
@@ -90,7 +102,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::MatchRequest>,
     ) -> Result<Response<pb::MatchResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::match_texts);
+        let parsed = self.parse_media(header, request.into_inner(), convert::match_texts);
         let scores = self.inference.match_texts(&call, parsed).await?;
         Ok(Response::new(pb::MatchResponse { scores }))
     }
@@ -100,7 +112,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::ClassifyRequest>,
     ) -> Result<Response<pb::ClassifyResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::classify);
+        let parsed = self.parse_media(header, request.into_inner(), convert::classify);
         let labels = self.inference.classify(&call, parsed).await?;
         let labels = labels
             .into_iter()
