@@ -89,3 +89,16 @@ fn manifest_inputs_replay() {
         let _ = manifest(&data);
     }
 }
+
+/// Found by the image target: a 9×7 GIF whose first frame declares 45140×33219, which the
+/// decoder allocated (6 GB) before any pixel was read. Refused now by the allocation cap.
+#[test]
+fn a_gif_frame_larger_than_its_screen_is_refused_before_allocating() {
+    let data = inputs("regressions", "image")
+        .into_iter()
+        .find(|(name, _)| name == "gif_frame_larger_than_screen_oom")
+        .expect("the regression input")
+        .1;
+    let error = image(&data).expect_err("refused");
+    assert!(error.to_lowercase().contains("memory"), "{error}");
+}
