@@ -8,7 +8,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter test-deploy lint bench bench-suite ort clean
+.PHONY: run build test test-rust test-exporter test-deploy lint bench bench-suite fuzz ort clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
 run: ort
@@ -49,6 +49,14 @@ bench: ort build
 bench-suite: ort
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-suite
 	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-suite $(ARGS)
+
+## Every cargo-fuzz target for FUZZ_SECONDS each, one after another, at low priority (needs the
+## nightly toolchain and `cargo install cargo-fuzz`; see docs/fuzzing.md). `make fuzz
+## FUZZ_TARGETS=image` runs one.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?=
+fuzz:
+	FUZZ_SECONDS=$(FUZZ_SECONDS) fuzz/run.sh $(FUZZ_TARGETS)
 
 ort:
 	@scripts/fetch-ort.sh >/dev/null

@@ -11,6 +11,7 @@ pub mod health;
 pub mod http;
 pub mod info;
 pub mod intake;
+pub mod media_url;
 pub mod metrics;
 pub mod request;
 pub mod scheduler;

@@ -58,6 +58,14 @@ pub enum Route {
 }
 
 impl Route {
+    pub const ALL: [Route; 5] = [
+        Route::Vqa,
+        Route::Caption,
+        Route::Embeddings,
+        Route::Match,
+        Route::Classify,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Route::Vqa => "vqa",

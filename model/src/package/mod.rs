@@ -46,19 +46,7 @@ impl Package {
             file: manifest_path.clone(),
             source,
         })?;
-        let manifest: Manifest =
-            serde_json::from_str(&text).map_err(|source| PackageError::Manifest {
-                file: manifest_path.clone(),
-                source,
-            })?;
-        if manifest.format_version != FORMAT_VERSION {
-            return Err(PackageError::UnsupportedFormatVersion {
-                file: manifest_path,
-                found: manifest.format_version,
-                supported: FORMAT_VERSION,
-            });
-        }
-        check_semantics(&manifest, &manifest_path)?;
+        let manifest = parse_manifest(&text, &manifest_path)?;
         Ok(Package {
             dir: dir.to_path_buf(),
             manifest,
@@ -121,6 +109,25 @@ impl Package {
         }
         Ok(())
     }
+}
+
+/// Parses and checks a manifest's text (format version and every rule serde cannot express);
+/// `manifest_path` only names the file in errors. Public so the fuzz targets reach it.
+pub fn parse_manifest(text: &str, manifest_path: &Path) -> Result<Manifest, PackageError> {
+    let manifest: Manifest =
+        serde_json::from_str(text).map_err(|source| PackageError::Manifest {
+            file: manifest_path.to_path_buf(),
+            source,
+        })?;
+    if manifest.format_version != FORMAT_VERSION {
+        return Err(PackageError::UnsupportedFormatVersion {
+            file: manifest_path.to_path_buf(),
+            found: manifest.format_version,
+            supported: FORMAT_VERSION,
+        });
+    }
+    check_semantics(&manifest, manifest_path)?;
+    Ok(manifest)
 }
 
 /// Rules the Rust side relies on that serde cannot express.

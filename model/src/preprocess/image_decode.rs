@@ -60,8 +60,13 @@ fn open_checked<'a>(
             });
         }
     }
-    // Header parsing allocates nothing proportional to the image; our own checks follow.
-    reader.no_limits();
+    // Header parsing allocates nothing proportional to the image; our own checks follow. The
+    // decoder's allocations are still capped: a GIF frame may declare a size far beyond the
+    // logical screen the header reports (the image fuzz target found a 76-byte GIF allocating
+    // 6 GB). 16 bytes per allowed pixel covers RGBA at 32 bits per channel.
+    let mut decoder_limits = image::Limits::default();
+    decoder_limits.max_alloc = Some(limits.max_image_pixels.saturating_mul(16));
+    reader.limits(decoder_limits);
     let decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
     check_limit("image width", limits.max_image_side as u64, width as u64)?;

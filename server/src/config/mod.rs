@@ -4,6 +4,7 @@
 mod batching;
 mod cache;
 mod limits;
+mod media_urls;
 mod protection;
 mod runtime;
 mod secret;
@@ -15,6 +16,7 @@ use clap::{Parser, ValueEnum};
 pub use batching::{BatchingArgs, ModuleBatching};
 pub use cache::CacheArgs;
 pub use limits::LimitsArgs;
+pub use media_urls::MediaUrlArgs;
 pub use protection::{KeyFileError, ProtectionArgs};
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
@@ -54,6 +56,7 @@ pub struct Config {
 
     #[command(flatten)]
     pub cache: CacheArgs,
+    pub media_urls: MediaUrlArgs,
 }
 
 /// Admission, deadlines, shutdown, authentication and logging.

@@ -4,20 +4,24 @@ use mplug2_proto::v1 as pb;
 
 use crate::{
     error::ApiError,
+    media_url::{MediaUrls, UrlKind},
     request::{
         CaptionRequest, ClassifyRequest, DecodeOptions, EmbedInput, EmbedRequest, MatchRequest,
         Media, VqaRequest,
     },
 };
 
-fn media(media: Option<pb::Media>) -> Result<Media, ApiError> {
+async fn media(media: Option<pb::Media>, urls: &MediaUrls) -> Result<Media, ApiError> {
     use pb::media::Kind;
     match media.and_then(|m| m.kind) {
         Some(Kind::Image(bytes)) => Ok(Media::Image(bytes)),
         Some(Kind::Video(bytes)) => Ok(Media::Video(bytes)),
         Some(Kind::Frames(frames)) => Ok(Media::Frames(frames.images)),
+        Some(Kind::ImageUrl(url)) => Ok(Media::Image(urls.fetch(UrlKind::Image, &url).await?)),
+        Some(Kind::VideoUrl(url)) => Ok(Media::Video(urls.fetch(UrlKind::Video, &url).await?)),
         None => Err(ApiError::InvalidRequest(
-            "`media` must hold one of `image`, `video` or `frames`".into(),
+            "`media` must hold one of `image`, `video`, `frames`, `image_url` or `video_url`"
+                .into(),
         )),
     }
 }
@@ -31,17 +35,20 @@ fn decoding(options: Option<pb::DecodeOptions>) -> DecodeOptions {
     }
 }
 
-pub fn vqa(message: pb::VqaRequest) -> Result<VqaRequest, ApiError> {
+pub async fn vqa(message: pb::VqaRequest, urls: MediaUrls) -> Result<VqaRequest, ApiError> {
     Ok(VqaRequest {
-        media: media(message.media)?,
+        media: media(message.media, &urls).await?,
         question: message.question,
         decoding: decoding(message.decoding),
     })
 }
 
-pub fn caption(message: pb::CaptionRequest) -> Result<CaptionRequest, ApiError> {
+pub async fn caption(
+    message: pb::CaptionRequest,
+    urls: MediaUrls,
+) -> Result<CaptionRequest, ApiError> {
     Ok(CaptionRequest {
-        media: media(message.media)?,
+        media: media(message.media, &urls).await?,
         decoding: decoding(message.decoding),
     })
 }
@@ -65,16 +72,22 @@ pub fn embed(message: pb::EmbedRequest) -> Result<EmbedRequest, ApiError> {
     Ok(EmbedRequest { inputs })
 }
 
-pub fn match_texts(message: pb::MatchRequest) -> Result<MatchRequest, ApiError> {
+pub async fn match_texts(
+    message: pb::MatchRequest,
+    urls: MediaUrls,
+) -> Result<MatchRequest, ApiError> {
     Ok(MatchRequest {
-        media: media(message.media)?,
+        media: media(message.media, &urls).await?,
         texts: message.texts,
     })
 }
 
-pub fn classify(message: pb::ClassifyRequest) -> Result<ClassifyRequest, ApiError> {
+pub async fn classify(
+    message: pb::ClassifyRequest,
+    urls: MediaUrls,
+) -> Result<ClassifyRequest, ApiError> {
     Ok(ClassifyRequest {
-        media: media(message.media)?,
+        media: media(message.media, &urls).await?,
         labels: message.labels,
     })
 }

@@ -10,6 +10,7 @@ use super::{call, convert};
 use crate::{
     error::ApiError,
     info::ServerInfo,
+    media_url::MediaUrls,
     service::{Call, Inference},
 };
 
@@ -42,6 +43,18 @@ impl GrpcInference {
         });
         std::future::ready(parsed)
     }
+
+    /// As `parse`, for messages whose media may be a URL that the conversion fetches.
+    async fn parse_media<M: Message, R, F: Future<Output = Result<R, ApiError>>>(
+        &self,
+        header: Result<(), ApiError>,
+        message: M,
+        convert: impl FnOnce(M, MediaUrls) -> F,
+    ) -> Result<R, ApiError> {
+        let message = self.parse(header, message, Ok).await?;
+        let config = self.inference.config();
+        convert(message, MediaUrls::new(&config.media_urls, &config.limits)).await
+    }
 }
 
 #[tonic::async_trait]
@@ -51,7 +64,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::VqaRequest>,
     ) -> Result<Response<pb::VqaResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::vqa);
+        let parsed = self.parse_media(header, request.into_inner(), convert::vqa);
         let answer = self
             .inference
             .vqa(&call, parsed)
@@ -65,7 +78,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::CaptionRequest>,
     ) -> Result<Response<pb::CaptionResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::caption);
+        let parsed = self.parse_media(header, request.into_inner(), convert::caption);
         let caption = self
             .inference
             .caption(&call, parsed)
@@ -106,7 +119,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::MatchRequest>,
     ) -> Result<Response<pb::MatchResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::match_texts);
+        let parsed = self.parse_media(header, request.into_inner(), convert::match_texts);
         let scores = self
             .inference
             .match_texts(&call, parsed)
@@ -120,7 +133,7 @@ impl inference_server::Inference for GrpcInference {
         request: Request<pb::ClassifyRequest>,
     ) -> Result<Response<pb::ClassifyResponse>, Status> {
         let (call, header) = call::from_metadata(request.metadata());
-        let parsed = self.parse(header, request.into_inner(), convert::classify);
+        let parsed = self.parse_media(header, request.into_inner(), convert::classify);
         let labels = self
             .inference
             .classify(&call, parsed)

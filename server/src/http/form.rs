@@ -12,6 +12,7 @@ use serde_json::Value as Json;
 
 use crate::{
     error::ApiError,
+    media_url::{MediaUrls, UrlKind},
     request::{EmbedInput, Media},
 };
 
@@ -135,6 +136,39 @@ impl Form {
                 "give only one of `image`, `video` or `frames`".into(),
             )),
         }
+    }
+
+    /// Like `media`, but `image_url` or `video_url` may stand in for the bytes; `urls` fetches
+    /// them (or refuses them, when media URLs are off).
+    pub async fn media_or_url(&mut self, urls: &MediaUrls) -> Result<Media, ApiError> {
+        let image_url = self.take_one("image_url")?;
+        let video_url = self.take_one("video_url")?;
+        let (kind, value) = match (image_url, video_url) {
+            (None, None) => return self.media(),
+            (Some(url), None) => (UrlKind::Image, url),
+            (None, Some(url)) => (UrlKind::Video, url),
+            (Some(_), Some(_)) => {
+                return Err(ApiError::InvalidRequest(
+                    "give only one of `image_url` or `video_url`".into(),
+                ));
+            }
+        };
+        if self
+            .fields
+            .iter()
+            .any(|(name, _)| matches!(name.as_str(), "image" | "video" | "frames"))
+        {
+            return Err(ApiError::InvalidRequest(format!(
+                "give either `{}` or media bytes, not both",
+                kind.field()
+            )));
+        }
+        let url = text(kind.field(), value)?;
+        let bytes = urls.fetch(kind, &url).await?;
+        Ok(match kind {
+            UrlKind::Image => Media::Image(bytes),
+            UrlKind::Video => Media::Video(bytes),
+        })
     }
 
     /// A required text field.

@@ -5,6 +5,7 @@ mod call;
 mod docs;
 mod form;
 mod ops;
+pub mod parse;
 mod tasks;
 
 use std::sync::Arc;

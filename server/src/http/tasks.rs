@@ -14,13 +14,11 @@ use serde_json::json;
 
 use super::{
     call::{self, REQUEST_ID_HEADER},
-    form::Form,
+    parse::{self, Encoding},
 };
 use crate::{
     error::ApiError,
-    request::{
-        CaptionRequest, ClassifyRequest, DecodeOptions, EmbedRequest, MatchRequest, VqaRequest,
-    },
+    media_url::MediaUrls,
     service::{Call, Inference},
 };
 
@@ -29,17 +27,11 @@ type App = State<Arc<Inference>>;
 pub async fn vqa(State(app): App, request: Request) -> Response {
     let (call, header) = call::from_headers(request.headers());
     let limit = app.config().limits.max_body_bytes;
+    let urls = media_urls(&app);
     let answer = app
         .vqa(&call, async move {
             header?;
-            let mut form = Form::read(request, limit).await?;
-            let parsed = VqaRequest {
-                media: form.media()?,
-                question: form.text("question")?,
-                decoding: decoding(&mut form)?,
-            };
-            form.finish()?;
-            Ok(parsed)
+            parse::vqa(request, limit, &urls).await
         })
         .await;
     respond(&call, answer.map(|answer| json!({ "answer": answer })))
@@ -48,26 +40,14 @@ pub async fn vqa(State(app): App, request: Request) -> Response {
 pub async fn caption(State(app): App, request: Request) -> Response {
     let (call, header) = call::from_headers(request.headers());
     let limit = app.config().limits.max_body_bytes;
+    let urls = media_urls(&app);
     let caption = app
         .caption(&call, async move {
             header?;
-            let mut form = Form::read(request, limit).await?;
-            let parsed = CaptionRequest {
-                media: form.media()?,
-                decoding: decoding(&mut form)?,
-            };
-            form.finish()?;
-            Ok(parsed)
+            parse::caption(request, limit, &urls).await
         })
         .await;
     respond(&call, caption.map(|caption| json!({ "caption": caption })))
-}
-
-/// How an embeddings answer encodes its vectors (OpenAI's `encoding_format`).
-#[derive(Clone, Copy)]
-enum Encoding {
-    Float,
-    Base64,
 }
 
 pub async fn embeddings(State(app): App, request: Request) -> Response {
@@ -78,23 +58,7 @@ pub async fn embeddings(State(app): App, request: Request) -> Response {
     let vectors = app
         .embed(&call, async move {
             header?;
-            let mut form = Form::read(request, limit).await?;
-            // OpenAI clients send `model` (one model is served, so any value) and `encoding_format`.
-            let _model = form.optional_text("model")?;
-            let _user = form.optional_text("user")?;
-            let encoding = match form.optional_text("encoding_format")?.as_deref() {
-                None | Some("float") => Encoding::Float,
-                Some("base64") => Encoding::Base64,
-                Some(other) => {
-                    return Err(ApiError::InvalidRequest(format!(
-                        "`encoding_format` must be `float` or `base64`, not `{other}`"
-                    )));
-                }
-            };
-            let parsed = EmbedRequest {
-                inputs: form.embed_inputs()?,
-            };
-            form.finish()?;
+            let (parsed, encoding) = parse::embeddings(request, limit).await?;
             let _ = chosen.set(encoding);
             Ok(parsed)
         })
@@ -131,16 +95,11 @@ fn embeddings_body(vectors: Vec<Vec<f32>>, encoding: Encoding, model: String) ->
 pub async fn match_texts(State(app): App, request: Request) -> Response {
     let (call, header) = call::from_headers(request.headers());
     let limit = app.config().limits.max_body_bytes;
+    let urls = media_urls(&app);
     let scores = app
         .match_texts(&call, async move {
             header?;
-            let mut form = Form::read(request, limit).await?;
-            let parsed = MatchRequest {
-                media: form.media()?,
-                texts: form.texts("texts")?,
-            };
-            form.finish()?;
-            Ok(parsed)
+            parse::match_texts(request, limit, &urls).await
         })
         .await;
     respond(&call, scores.map(|scores| json!({ "scores": scores })))
@@ -149,16 +108,11 @@ pub async fn match_texts(State(app): App, request: Request) -> Response {
 pub async fn classify(State(app): App, request: Request) -> Response {
     let (call, header) = call::from_headers(request.headers());
     let limit = app.config().limits.max_body_bytes;
+    let urls = media_urls(&app);
     let labels = app
         .classify(&call, async move {
             header?;
-            let mut form = Form::read(request, limit).await?;
-            let parsed = ClassifyRequest {
-                media: form.media()?,
-                labels: form.texts("labels")?,
-            };
-            form.finish()?;
-            Ok(parsed)
+            parse::classify(request, limit, &urls).await
         })
         .await;
     respond(
@@ -173,12 +127,8 @@ pub async fn classify(State(app): App, request: Request) -> Response {
     )
 }
 
-fn decoding(form: &mut Form) -> Result<DecodeOptions, ApiError> {
-    Ok(DecodeOptions {
-        beam_size: form.number("beam_size")?,
-        max_length: form.number("max_length")?,
-        min_length: form.number("min_length")?,
-    })
+fn media_urls(app: &Inference) -> MediaUrls {
+    MediaUrls::new(&app.config().media_urls, &app.config().limits)
 }
 
 fn respond<T: Serialize>(call: &Call, result: Result<T, ApiError>) -> Response {

@@ -1,0 +1,49 @@
+//! Why a media URL was not fetched, and how each reason maps to the error table.
+
+use crate::error::ApiError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// URLs are off (`--media-urls`).
+    #[error("media URLs are not accepted by this server (--media-urls is off); send the bytes")]
+    Disabled,
+    #[error("`{field}` is not a valid URL: {reason}")]
+    InvalidUrl { field: &'static str, reason: String },
+    /// A URL or redirect target refused by the rules (scheme, allowlist, address).
+    #[error("`{field}` refused: {reason}")]
+    Refused { field: &'static str, reason: String },
+    #[error("`{field}` redirected more than {limit} times (--media-url-max-redirects)")]
+    TooManyRedirects { field: &'static str, limit: u32 },
+    #[error("`{field}` is over the limit of {limit} bytes ({flag}): {value}")]
+    TooLarge {
+        field: &'static str,
+        limit: usize,
+        flag: &'static str,
+        value: String,
+    },
+    #[error("`{field}`: {what} took longer than {limit_ms} ms ({flag})")]
+    Timeout {
+        field: &'static str,
+        what: &'static str,
+        limit_ms: u64,
+        flag: &'static str,
+    },
+    /// Resolution, connection or an answer other than 2xx.
+    #[error("`{field}` could not be fetched: {reason}")]
+    Upstream { field: &'static str, reason: String },
+}
+
+impl From<FetchError> for ApiError {
+    fn from(error: FetchError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            FetchError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
+            FetchError::Timeout { .. } => ApiError::Timeout(message),
+            FetchError::Disabled
+            | FetchError::InvalidUrl { .. }
+            | FetchError::Refused { .. }
+            | FetchError::TooManyRedirects { .. }
+            | FetchError::Upstream { .. } => ApiError::InvalidRequest(message),
+        }
+    }
+}

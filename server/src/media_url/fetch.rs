@@ -1,0 +1,261 @@
+//! Fetching one media URL: check, resolve and pin, request, follow redirects by hand, read
+//! under the byte cap, all within the total timeout.
+
+use std::{net::SocketAddr, time::Duration};
+
+use reqwest::{Response, Url, header::LOCATION};
+use url::Host;
+
+use super::{Allowlist, FetchError, address::non_public_reason, pinned};
+use crate::config::{LimitsArgs, MediaUrlArgs};
+
+/// What a URL is expected to hold; picks the field name in errors and the byte cap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UrlKind {
+    Image,
+    Video,
+}
+
+impl UrlKind {
+    pub fn field(self) -> &'static str {
+        match self {
+            UrlKind::Image => "image_url",
+            UrlKind::Video => "video_url",
+        }
+    }
+}
+
+/// The media URL rules of one server (cheap to clone: a few settings and the allowlist).
+#[derive(Debug, Clone)]
+pub struct MediaUrls {
+    enabled: bool,
+    allowlist: Allowlist,
+    allow_private: bool,
+    connect_timeout: Duration,
+    timeout: Duration,
+    max_redirects: u32,
+    max_image_bytes: usize,
+    max_video_bytes: usize,
+}
+
+impl MediaUrls {
+    pub fn new(args: &MediaUrlArgs, limits: &LimitsArgs) -> MediaUrls {
+        MediaUrls {
+            enabled: args.media_urls,
+            allowlist: Allowlist::new(&args.media_url_allowed_hosts),
+            allow_private: args.media_url_allow_private_addresses,
+            connect_timeout: args.connect_timeout(),
+            timeout: args.timeout(),
+            max_redirects: args.media_url_max_redirects,
+            max_image_bytes: limits.max_image_bytes,
+            max_video_bytes: limits.max_video_bytes,
+        }
+    }
+
+    /// Refuses every URL without a network access (the default, and the fuzz targets').
+    pub fn disabled() -> MediaUrls {
+        MediaUrls {
+            enabled: false,
+            allowlist: Allowlist::default(),
+            allow_private: false,
+            connect_timeout: Duration::from_secs(1),
+            timeout: Duration::from_secs(1),
+            max_redirects: 0,
+            max_image_bytes: 0,
+            max_video_bytes: 0,
+        }
+    }
+
+    /// The body at `url`, or why it was not fetched.
+    pub async fn fetch(&self, kind: UrlKind, url: &str) -> Result<Vec<u8>, FetchError> {
+        let field = kind.field();
+        if !self.enabled {
+            return Err(FetchError::Disabled);
+        }
+        let url = Url::parse(url).map_err(|error| FetchError::InvalidUrl {
+            field,
+            reason: error.to_string(),
+        })?;
+        tokio::time::timeout(self.timeout, self.follow(kind, url))
+            .await
+            .unwrap_or(Err(FetchError::Timeout {
+                field,
+                what: "the fetch",
+                limit_ms: self.timeout.as_millis() as u64,
+                flag: "--media-url-timeout-ms",
+            }))
+    }
+
+    async fn follow(&self, kind: UrlKind, mut url: Url) -> Result<Vec<u8>, FetchError> {
+        let field = kind.field();
+        for _ in 0..=self.max_redirects {
+            let addresses = self.check(field, &url).await?;
+            let client = pinned::client(&url, &addresses, self.connect_timeout)
+                .map_err(|error| self.request_error(field, &error))?;
+            let response = client
+                .get(url.clone())
+                .send()
+                .await
+                .map_err(|error| self.request_error(field, &error))?;
+            let status = response.status();
+            if status.is_redirection() {
+                url = redirect_target(field, &url, &response)?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(FetchError::Upstream {
+                    field,
+                    reason: format!("the server answered {status}"),
+                });
+            }
+            return self.read_capped(kind, response).await;
+        }
+        Err(FetchError::TooManyRedirects {
+            field,
+            limit: self.max_redirects,
+        })
+    }
+
+    /// The rules every URL and every redirect target must pass; returns the addresses to pin.
+    async fn check(&self, field: &'static str, url: &Url) -> Result<Vec<SocketAddr>, FetchError> {
+        let refused = |reason: String| FetchError::Refused { field, reason };
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(refused(format!(
+                "the scheme `{}` is not served (only http and https)",
+                url.scheme()
+            )));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(refused("credentials in the URL are not accepted".into()));
+        }
+        let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
+            return Err(refused("the URL has no host".into()));
+        };
+        let name = match &host {
+            Host::Domain(domain) => (*domain).to_owned(),
+            Host::Ipv4(ip) => ip.to_string(),
+            Host::Ipv6(ip) => ip.to_string(),
+        };
+        if !self.allowlist.allows(&name) {
+            return Err(refused(format!(
+                "the host `{name}` is not allowed (--media-url-allowed-hosts)"
+            )));
+        }
+        let addresses: Vec<SocketAddr> = match host {
+            Host::Ipv4(ip) => vec![SocketAddr::new(ip.into(), port)],
+            Host::Ipv6(ip) => vec![SocketAddr::new(ip.into(), port)],
+            Host::Domain(domain) => tokio::net::lookup_host((domain, port))
+                .await
+                .map_err(|error| FetchError::Upstream {
+                    field,
+                    reason: format!("cannot resolve `{domain}`: {error}"),
+                })?
+                .collect(),
+        };
+        if addresses.is_empty() {
+            return Err(FetchError::Upstream {
+                field,
+                reason: format!("`{name}` resolves to no address"),
+            });
+        }
+        if !self.allow_private {
+            // Every answer must be public: a mixed answer is refused, not filtered.
+            for address in &addresses {
+                if let Some(kind) = non_public_reason(address.ip()) {
+                    return Err(refused(format!(
+                        "the host `{name}` resolves to {}, a non-public address: {kind}",
+                        address.ip()
+                    )));
+                }
+            }
+        }
+        Ok(addresses)
+    }
+
+    /// Reads the body, stopping as soon as it passes the cap (a declared length over the cap
+    /// is refused before reading; a missing or false one is not trusted).
+    async fn read_capped(
+        &self,
+        kind: UrlKind,
+        mut response: Response,
+    ) -> Result<Vec<u8>, FetchError> {
+        let (limit, flag) = match kind {
+            UrlKind::Image => (self.max_image_bytes, "--max-image-bytes"),
+            UrlKind::Video => (self.max_video_bytes, "--max-video-bytes"),
+        };
+        let too_large = |value: String| FetchError::TooLarge {
+            field: kind.field(),
+            limit,
+            flag,
+            value,
+        };
+        if let Some(declared) = response.content_length()
+            && declared > limit as u64
+        {
+            return Err(too_large(format!("the server declares {declared} bytes")));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|error| self.request_error(kind.field(), &error))?
+        {
+            if body.len() + chunk.len() > limit {
+                return Err(too_large(format!(
+                    "more than {limit} bytes arrived; reading stopped"
+                )));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(body)
+    }
+
+    fn request_error(&self, field: &'static str, error: &reqwest::Error) -> FetchError {
+        if error.is_timeout() {
+            return FetchError::Timeout {
+                field,
+                what: "connecting",
+                limit_ms: self.connect_timeout.as_millis() as u64,
+                flag: "--media-url-connect-timeout-ms",
+            };
+        }
+        FetchError::Upstream {
+            field,
+            reason: error_chain(error),
+        }
+    }
+}
+
+fn redirect_target(
+    field: &'static str,
+    from: &Url,
+    response: &Response,
+) -> Result<Url, FetchError> {
+    let location = response
+        .headers()
+        .get(LOCATION)
+        .and_then(|value| value.to_str().ok())
+        .ok_or_else(|| FetchError::Upstream {
+            field,
+            reason: format!(
+                "the server answered {} without a Location",
+                response.status()
+            ),
+        })?;
+    from.join(location).map_err(|error| FetchError::InvalidUrl {
+        field,
+        reason: format!("redirect to `{location}`: {error}"),
+    })
+}
+
+/// An error and its sources on one line (reqwest's own message hides the cause).
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
