@@ -165,10 +165,12 @@ impl Call {
 
 fn embed_input(media: Option<pb::Media>) -> pb::EmbedInput {
     use pb::{embed_input::Kind as In, media::Kind as M};
-    let kind = media.and_then(|m| m.kind).map(|kind| match kind {
-        M::Image(bytes) => In::Image(bytes),
-        M::Video(bytes) => In::Video(bytes),
-        M::Frames(frames) => In::Frames(frames),
+    // Embeddings take media bytes only; the suite never sends URLs.
+    let kind = media.and_then(|m| m.kind).and_then(|kind| match kind {
+        M::Image(bytes) => Some(In::Image(bytes)),
+        M::Video(bytes) => Some(In::Video(bytes)),
+        M::Frames(frames) => Some(In::Frames(frames)),
+        M::ImageUrl(_) | M::VideoUrl(_) => None,
     });
     pb::EmbedInput { kind }
 }

@@ -56,6 +56,8 @@ pub struct Config {
 
     #[command(flatten)]
     pub cache: CacheArgs,
+
+    #[command(flatten)]
     pub media_urls: MediaUrlArgs,
 }
 
