@@ -78,7 +78,7 @@ async fn main() -> Result<(), String> {
         ));
     }
     let image = base64_of(&root.join("models/demo/goldens/inputs/image_480x270.png"))?;
-    let client = reqwest::Client::new();
+    let client = mplug2_e2e_tests::http_client::http_client();
     let mut tables = Vec::new();
     for package in &args.packages {
         let package = if package.is_absolute() {

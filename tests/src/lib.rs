@@ -6,6 +6,7 @@ pub mod deploy_queries;
 pub mod errors;
 pub mod goldens;
 pub mod grpc_raw;
+pub mod http_client;
 pub mod media;
 pub mod metrics;
 pub mod package;

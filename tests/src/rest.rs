@@ -1,6 +1,8 @@
 //! A small REST client over reqwest: JSON and multipart posts answering `(status, JSON)`.
 
 use reqwest::{Client, multipart::Form};
+
+use crate::http_client::{http_client, http_client_builder};
 use serde_json::Value;
 
 use crate::Server;
@@ -16,14 +18,14 @@ pub type Answer = (u16, Value);
 impl Rest {
     pub fn new(server: &Server) -> Rest {
         Rest {
-            client: Client::new(),
+            client: http_client(),
             base: server.http.clone(),
         }
     }
 
     /// A client that opens a new connection per request (no keep-alive pool).
     pub fn fresh_connections(server: &Server) -> Rest {
-        let client = Client::builder()
+        let client = http_client_builder()
             .pool_max_idle_per_host(0)
             .build()
             .expect("client");

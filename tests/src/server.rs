@@ -123,7 +123,7 @@ impl Server {
     }
 
     async fn wait_for(&self, path: &str) {
-        let client = reqwest::Client::new();
+        let client = crate::http_client::http_client();
         let deadline = Instant::now() + self.start_bound;
         let base = self.admin.as_ref().unwrap_or(&self.http);
         loop {

@@ -91,7 +91,7 @@ async fn only_the_right_key_is_served_and_operator_routes_stay_open() {
 
     // Operator routes: open on the admin address, gone from the API address.
     let admin = server.admin.as_ref().expect("an admin address");
-    let http = reqwest::Client::new();
+    let http = mplug2_e2e_tests::http_client::http_client();
     for path in ["/health/live", "/health/ready", "/metrics", "/info"] {
         let response = http.get(format!("{admin}{path}")).send().await.unwrap();
         assert_eq!(response.status(), 200, "{path} on the admin address");

@@ -470,7 +470,7 @@ async fn urls_are_refused_when_the_feature_is_off() {
 #[tokio::test]
 async fn the_media_host_serves_what_the_cases_fetch() {
     let host = MediaHost::start(vec![1, 2, 3], vec![4, 5, 6]).await;
-    let client = reqwest::Client::new();
+    let client = mplug2_e2e_tests::http_client::http_client();
     let response = client
         .get(host.allowed("/image.png"))
         .send()

@@ -138,7 +138,7 @@ pub async fn package(
         }
         out["ort"] = context.python.run(&args, &scratch.join("ort.json"))?;
     }
-    let client = reqwest::Client::new();
+    let client = mplug2_e2e_tests::http_client::http_client();
     let mut closed = Vec::new();
     let mut open = Vec::new();
     let mut overhead = Vec::new();
