@@ -29,7 +29,7 @@ test-exporter:
 
 ## deploy/ without a container engine or a cluster (deploy/validate/validate.sh: promtool, hadolint,
 ## compose schema, Kustomize + Kubernetes/CRD schemas), then the GPU check's logic in its CPU-only
-## mode. The dashboard-against-/metrics check is an end-to-end test (tests/tests/deploy_metrics.rs).
+## mode. The dashboard-against-/metrics check is an end-to-end test (tests/tests/e2e/deploy_metrics.rs).
 test-deploy: ort
 	deploy/validate/validate.sh
 	$(CARGO) build --workspace --bin mplug2-serve

@@ -8,7 +8,7 @@
 #   - Shell scripts: shellcheck; Python: ruff.
 # Tools come from PyPI (deploy/validate/.venv) and npm (deploy/validate/node_modules); promtool
 # from Debian's prometheus package. The dashboard-vs-/metrics check is a Rust end-to-end test
-# (tests/tests/deploy_metrics.rs), run by `cargo test`.
+# (tests/tests/e2e/deploy_metrics.rs), run by `cargo test`.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/../.." && pwd)"
 here="$root/deploy/validate"

@@ -1,7 +1,7 @@
 //! Preprocessing against the PyTorch goldens: sampling and resize tables, decoded frames
 //! (exact), pixel values (≤ 1e-6).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

@@ -12,7 +12,7 @@ use serde_json::json;
 
 #[tokio::test]
 async fn counters_equal_the_requests_sent_and_promtool_accepts_the_text() {
-    // Cache off: vision items below count every medium sent (tests/tests/vision_cache.rs
+    // Cache off: vision items below count every medium sent (tests/tests/e2e/vision_cache.rs
     // covers the cache's counters).
     let server = Server::ready(ServerOptions::args(&["--vision-cache-bytes", "0"])).await;
     let (rest, goldens) = (Rest::new(&server), Goldens::load());

@@ -1,6 +1,6 @@
 //! Text against the goldens: normalization, token ids, and the post-processing of generated ids.
 
-mod common;
+use crate::common;
 
 use common::{goldens, ids};
 use mplug2_model::package::Package;

@@ -1,6 +1,6 @@
 //! The `mplug2-run` binary on the demo package, as an operator would call it.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 

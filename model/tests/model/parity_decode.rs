@@ -2,7 +2,7 @@
 //! caption and VQA case, at batch 1, through the full-prefix reference, and in one continuous
 //! batch where members of different lengths, beam sizes and memories join at different steps.
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

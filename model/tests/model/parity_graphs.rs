@@ -1,7 +1,7 @@
 //! Every graph against the PyTorch goldens within 1e-4, at batch 1 and batched with other items
 //! of different lengths (a batched result must equal the single one).
 
-mod common;
+use crate::common;
 
 use std::sync::Arc;
 

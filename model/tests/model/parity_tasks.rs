@@ -1,7 +1,7 @@
 //! The task pipelines end to end (media files in, strings and scores out) through the
 //! `DirectExecutor`, against the goldens.
 
-mod common;
+use crate::common;
 
 use common::{demo_model, goldens, max_abs_diff, medium_media};
 use mplug2_model::decode::DecodeOverrides;

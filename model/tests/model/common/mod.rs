@@ -1,5 +1,4 @@
 //! Shared by the integration tests: the demo package, its PyTorch goldens, the ORT library.
-#![allow(dead_code)] // each test binary uses a different part of this module
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

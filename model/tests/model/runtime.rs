@@ -1,6 +1,6 @@
 //! Execution-provider selection and warmup on the CPU build of ONNX Runtime.
 
-mod common;
+use crate::common;
 
 use mplug2_model::package::Package;
 use mplug2_model::preprocess::MediaLimits;

@@ -1,6 +1,6 @@
 //! Typed errors for bad input: images, frame lists, text and model packages.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

@@ -1,0 +1,19 @@
+//! End-to-end tests, one binary: each module starts the real `mplug2-serve` and talks to it as
+//! clients do. One binary rather than one per file keeps CI's link time and disk use small.
+
+mod auth;
+mod bad_input;
+mod batching;
+mod cancellation;
+mod deadline;
+mod deploy_metrics;
+mod errors;
+mod failure_isolation;
+mod grpc_goldens;
+mod health;
+mod l0_media_url;
+mod metrics;
+mod overload;
+mod rest_goldens;
+mod shutdown;
+mod vision_cache;
