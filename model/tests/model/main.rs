@@ -1,8 +1,8 @@
 //! The model crate's integration tests, one binary (one per file would link ONNX Runtime's
 //! bindings, FFmpeg and the tokenizer into each and multiply CI's link time and disk use).
 
-mod common;
 mod cli;
+mod common;
 mod errors;
 mod fuzz_replay;
 mod images;
