@@ -15,7 +15,8 @@ pub struct Metrics {
     pub request_duration_seconds: HistogramVec,
     /// Time an item waited in a module's queue before its batch started.
     pub queue_duration_seconds: HistogramVec,
-    /// Time one batch (one decoder step for the decoder) took on the module.
+    /// Time one batch took on the module (decoder: one step, or the cross K/V projection of
+    /// the requests joining the steps).
     pub module_duration_seconds: HistogramVec,
     /// Items in one batch (requests in one decoder step).
     pub batch_size: HistogramVec,
@@ -40,6 +41,11 @@ pub struct Metrics {
     /// Bytes of vision embeddings held by the cache, and its bound.
     pub vision_cache_bytes: IntGauge,
     pub vision_cache_capacity_bytes: IntGauge,
+    /// Lookups of the decoder's cross K/V of vision embeddings (hit: not projected again).
+    pub cross_kv_cache_lookups_total: IntCounterVec,
+    /// Bytes of cross K/V held by that cache, and its bound.
+    pub cross_kv_cache_bytes: IntGauge,
+    pub cross_kv_cache_capacity_bytes: IntGauge,
 }
 
 const DURATION_BUCKETS: [f64; 17] = [
@@ -97,7 +103,7 @@ impl Metrics {
             )?,
             module_duration_seconds: histogram(
                 "mplug2_module_duration_seconds",
-                "Time of one module execution (one batch; one step for the decoder).",
+                "Time of one module execution: one batch (decoder: one step, or the cross K/V projection of joining requests).",
                 "module",
                 &DURATION_BUCKETS,
             )?,
@@ -169,6 +175,19 @@ impl Metrics {
                 "mplug2_vision_cache_capacity_bytes",
                 "Bound of the vision-feature cache in bytes (0: disabled).",
             )?,
+            cross_kv_cache_lookups_total: counter(
+                "mplug2_cross_kv_cache_lookups_total",
+                "Lookups of the decoder's cross-attention K/V of vision embeddings by result: hit (reused) or miss (projected).",
+                &["result"],
+            )?,
+            cross_kv_cache_bytes: gauge(
+                "mplug2_cross_kv_cache_bytes",
+                "Bytes of decoder cross-attention K/V of vision embeddings held for reuse.",
+            )?,
+            cross_kv_cache_capacity_bytes: gauge(
+                "mplug2_cross_kv_cache_capacity_bytes",
+                "Bound of the decoder's cross K/V cache in bytes (0: disabled).",
+            )?,
             registry,
         };
         metrics.expose_task_series();
@@ -190,6 +209,8 @@ impl Metrics {
         }
         for result in ["hit", "miss"] {
             self.vision_cache_lookups_total.with_label_values(&[result]);
+            self.cross_kv_cache_lookups_total
+                .with_label_values(&[result]);
         }
     }
 

@@ -57,7 +57,9 @@ impl DecodeBatch {
     /// Removes a sequence (for example a cancelled request).
     pub fn remove(&mut self, id: u64) -> Option<Sequence> {
         let at = self.members.iter().position(|(member, _)| *member == id)?;
-        Some(self.members.remove(at).1)
+        let removed = self.members.remove(at).1;
+        self.release_stale_packing();
+        Some(removed)
     }
 
     /// Removes the finished sequences and returns their best token ids (with the leading BOS).
@@ -71,7 +73,19 @@ impl DecodeBatch {
                 }
                 None => true,
             });
+        if !finished.is_empty() {
+            self.release_stale_packing();
+        }
         finished
+    }
+
+    /// The packing no longer matches the members: free it now rather than at the next step's
+    /// repacking, so that an idle decoder holds no copy of its last batch's cross K/V.
+    fn release_stale_packing(&mut self) {
+        let ids: Vec<u64> = self.ids().collect();
+        if self.packed.as_ref().is_some_and(|p| p.ids != ids) {
+            self.packed = None;
+        }
     }
 
     pub fn len(&self) -> usize {

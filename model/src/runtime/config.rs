@@ -84,6 +84,9 @@ pub struct RuntimeConfig {
     /// Let idle intra-op threads spin-wait: lower latency for one session alone, wasted cores when
     /// several sessions run at the same time (as in the server).
     pub spin_wait: bool,
+    /// After each run, give the CPU arena's unused regions back to the system, so that resident
+    /// memory falls back to the weights after a large batch instead of keeping its peak.
+    pub arena_shrinkage: bool,
 }
 
 impl Default for RuntimeConfig {
@@ -95,6 +98,7 @@ impl Default for RuntimeConfig {
             optimization_level: OptimizationLevel::All,
             tensorrt_cache_dir: None,
             spin_wait: true,
+            arena_shrinkage: false,
         }
     }
 }

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 
 use ort::ep;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
-use ort::session::{Session, SessionInputValue, SessionOutputs};
+use ort::session::{RunOptions, Session, SessionInputValue, SessionOutputs};
 
 use super::{ExecutionProvider, OptimizationLevel, Runtime, RuntimeError};
 use crate::package::GraphName;
@@ -19,6 +19,8 @@ pub struct Graph {
     inputs: Vec<String>,
     outputs: Vec<String>,
     session: Mutex<Session>,
+    /// Set when the CPU arena shrinks after every run.
+    run_options: Option<ShrinkArena>,
 }
 
 impl Graph {
@@ -36,6 +38,13 @@ impl Graph {
                 }
             };
             let session = commit(builder, path, name)?;
+            let run_options = if runtime.config.arena_shrinkage {
+                Some(arena_shrinkage().map_err(|error| {
+                    RuntimeError::ort(format!("configuring runs of {name}"), error)
+                })?)
+            } else {
+                None
+            };
             tracing::info!(graph = %name, %provider, "graph loaded");
             return Ok(Graph {
                 name,
@@ -51,6 +60,7 @@ impl Graph {
                     .map(|o| o.name().to_owned())
                     .collect(),
                 session: Mutex::new(session),
+                run_options,
             });
         }
         Err(RuntimeError::NoProvider {
@@ -111,11 +121,28 @@ impl Graph {
             .session
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let outputs = session
-            .run(inputs)
-            .map_err(|error| RuntimeError::ort(format!("running {}", self.name), error))?;
+        let outputs = match &self.run_options {
+            Some(ShrinkArena(options)) => session.run_with_options(inputs, options),
+            None => session.run(inputs),
+        }
+        .map_err(|error| RuntimeError::ort(format!("running {}", self.name), error))?;
         read(&outputs)
     }
+}
+
+/// Run options that release the CPU arena's free regions when a run ends.
+struct ShrinkArena(RunOptions);
+
+impl std::fmt::Debug for ShrinkArena {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ShrinkArena")
+    }
+}
+
+fn arena_shrinkage() -> ort::Result<ShrinkArena> {
+    let mut options = RunOptions::new()?;
+    options.set("memory.enable_memory_arena_shrinkage", "cpu:0")?;
+    Ok(ShrinkArena(options))
 }
 
 /// A builder whose first provider must register; the providers after it are registered as

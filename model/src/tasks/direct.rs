@@ -74,7 +74,9 @@ impl Executor for DirectExecutor<'_> {
             .decoder
             .as_ref()
             .ok_or_else(|| missing(Task::Caption))?;
-        Ok(decoder.generate(&[memory.view()], &[params])?.remove(0))
+        Ok(decoder
+            .generate(&[memory.joined()?.view()], &[params])?
+            .remove(0))
     }
 
     async fn heads_vision(&self, cls: Array1<f32>) -> Result<Array1<f32>, ModelError> {

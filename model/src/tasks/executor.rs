@@ -4,15 +4,43 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use ndarray::Array1;
+use ndarray::{Array1, Axis, concatenate};
 
 use crate::ModelError;
 use crate::decode::DecodeParams;
 use crate::modules::Embeddings;
 use crate::preprocess::{Media, PixelValues};
 
-/// A decoder memory: vision embeddings (caption) or `[vision; fused question]` (VQA).
-pub type Memory = Arc<Embeddings>;
+/// A decoder memory: the vision embeddings (caption), followed by the fused question (VQA).
+/// The parts stay apart because the decoder's cross K/V are a per-position projection of the
+/// memory: the vision part's K/V depend on the vision embeddings alone, so a server can reuse
+/// them for every question about the same medium.
+#[derive(Debug, Clone)]
+pub struct Memory {
+    pub vision: Arc<Embeddings>,
+    pub question: Option<Arc<Embeddings>>,
+}
+
+impl Memory {
+    /// Memory positions: vision rows plus question rows.
+    pub fn len(&self) -> usize {
+        self.vision.nrows() + self.question.as_ref().map_or(0, |q| q.nrows())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The whole memory as one array, `[vision; question]`.
+    pub fn joined(&self) -> Result<Embeddings, ModelError> {
+        let Some(question) = &self.question else {
+            return Ok(self.vision.as_ref().clone());
+        };
+        concatenate(Axis(0), &[self.vision.view(), question.view()]).map_err(|error| {
+            ModelError::InvalidInput(format!("vision and question widths differ: {error}"))
+        })
+    }
+}
 
 /// One method per module call. Futures must be `Send` so that the server can spawn pipelines.
 pub trait Executor: Sync {

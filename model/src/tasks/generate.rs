@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use ndarray::{Axis, concatenate};
-
-use super::{Executor, Task, TaskContext};
+use super::{Executor, Memory, Task, TaskContext};
 use crate::ModelError;
 use crate::decode::DecodeOverrides;
 use crate::preprocess::Media;
@@ -32,7 +30,11 @@ pub async fn caption_ids(
     let params = ctx.caption_params(overrides)?;
     let pixels = ex.prepare(media).await?;
     let vision = ex.vision(pixels).await?;
-    ex.decode(vision, params).await
+    let memory = Memory {
+        vision,
+        question: None,
+    };
+    ex.decode(memory, params).await
 }
 
 /// vision ∥ text(question) → fusion → decoder (memory = [vision; fused question]) → answer.
@@ -63,8 +65,9 @@ pub async fn vqa_ids(
     let vision = async { ex.vision(ex.prepare(media).await?).await };
     let (vision, question) = futures::try_join!(vision, ex.text(question_ids))?;
     let fused = ex.fusion(question, Arc::clone(&vision)).await?;
-    let memory = concatenate(Axis(0), &[vision.view(), fused.view()]).map_err(|error| {
-        ModelError::InvalidInput(format!("vision and question widths differ: {error}"))
-    })?;
-    ex.decode(Arc::new(memory), params).await
+    let memory = Memory {
+        vision,
+        question: Some(Arc::new(fused)),
+    };
+    ex.decode(memory, params).await
 }

@@ -15,6 +15,8 @@ use serde_json::Value;
 struct Case {
     label: String,
     memory: Array2<f32>,
+    /// Leading rows of `memory` that are vision embeddings (the rest: the fused question).
+    vision_rows: usize,
     params: DecodeParams,
     tokens: Vec<i64>,
     golden: &'static Value,
@@ -41,6 +43,7 @@ fn cases() -> Vec<Case> {
         let media = golden["media"].as_str().unwrap();
         cases.push(Case {
             label: format!("caption {index} ({media})"),
+            vision_rows: vision_golden(media).nrows(),
             memory: vision_golden(media),
             params: decode_params(&golden["params"]),
             tokens: ids(&golden["tokens"]),
@@ -67,6 +70,7 @@ fn cases() -> Vec<Case> {
         let memory = concatenate(Axis(0), &[vision.view(), fused[0].view()]).unwrap();
         cases.push(Case {
             label: format!("vqa {index} ({media}, text {text_index})"),
+            vision_rows: vision.nrows(),
             memory,
             params: decode_params(&golden["params"]),
             tokens: ids(&golden["tokens"]),
@@ -92,6 +96,43 @@ fn every_case_decodes_to_the_reference_tokens_at_batch_one() {
             .remove(0);
         assert_eq!(tokens, case.tokens, "{}", case.label);
     }
+}
+
+/// The server projects a VQA memory's vision part and question part separately (the vision part's
+/// K/V are reused across questions) and joins them: the same K/V and the same tokens.
+#[test]
+fn cross_kv_projected_in_parts_equals_the_joined_memory() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    let mut split_cases = 0;
+    for case in cases() {
+        if case.vision_rows == case.memory.nrows() {
+            continue;
+        }
+        split_cases += 1;
+        let (vision, question) = case.memory.view().split_at(Axis(0), case.vision_rows);
+        let joined = decoder.cross_kv(&[case.memory.view()]).unwrap().remove(0);
+        let parts = decoder.cross_kv(&[vision, question]).unwrap();
+        let split = Arc::new(parts[0].concat(&parts[1]).unwrap());
+        assert_eq!(split.len(), joined.len());
+        for layer in 0..joined.layers() {
+            for (a, b) in [
+                (split.key(layer), joined.key(layer)),
+                (split.value(layer), joined.value(layer)),
+            ] {
+                let diff = (&a - &b).iter().fold(0f32, |m, d| m.max(d.abs()));
+                assert!(diff < 1e-5, "{} layer {layer}: {diff}", case.label);
+            }
+        }
+        let mut batch = DecodeBatch::new();
+        batch.add(0, decoder.start(split, case.params));
+        while !batch.is_empty() {
+            decoder.step(&mut batch).unwrap();
+            if let Some((_, tokens)) = batch.take_finished().pop() {
+                assert_eq!(tokens, case.tokens, "{}", case.label);
+            }
+        }
+    }
+    assert!(split_cases >= 4, "the goldens hold VQA cases");
 }
 
 #[test]

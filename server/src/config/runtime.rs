@@ -31,6 +31,12 @@ pub struct RuntimeArgs {
     #[arg(long, env = "INTRA_OP_SPINNING", default_value_t = false, action = clap::ArgAction::Set)]
     pub intra_op_spinning: bool,
 
+    /// After each graph run, return the CPU memory arena's unused regions to the system: resident
+    /// memory falls back towards the weights after a large batch instead of staying at its peak,
+    /// at the cost of allocating those regions again on the next large batch.
+    #[arg(long, env = "ARENA_SHRINKAGE", default_value_t = true, action = clap::ArgAction::Set)]
+    pub arena_shrinkage: bool,
+
     /// ONNX Runtime graph optimisation level.
     #[arg(long, env = "OPTIMIZATION_LEVEL", value_enum, default_value_t = OptimizationLevel::All)]
     pub optimization_level: OptimizationLevel,

@@ -17,7 +17,7 @@ use super::{
     runners::{FusionRunner, HeadsRunner, TextRunner, VisionRunner},
 };
 use crate::{
-    cache::VisionCache,
+    cache::{CrossKvCache, VisionCache},
     config::{Config, ModuleBatching, OptimizationLevel, Provider},
     info::ModelInfo,
     metrics::Metrics,
@@ -176,7 +176,16 @@ fn start_batchers(
                     max_delay: decoder.max_batch_delay,
                     max_queued,
                 };
-                DecoderBatcher::spawn(d, settings, ModuleMetrics::new(metrics, "decoder"))
+                let cross_cache = CrossKvCache::new(
+                    usize::try_from(config.cache.cross_kv_cache_bytes).unwrap_or(usize::MAX),
+                    metrics,
+                );
+                DecoderBatcher::spawn(
+                    d,
+                    settings,
+                    cross_cache,
+                    ModuleMetrics::new(metrics, "decoder"),
+                )
             })
             .transpose()?,
     })
@@ -204,6 +213,7 @@ fn runtime_config(config: &Config) -> RuntimeConfig {
         },
         tensorrt_cache_dir: Some(runtime.tensorrt_cache_dir.clone()),
         spin_wait: runtime.intra_op_spinning,
+        arena_shrinkage: runtime.arena_shrinkage,
     }
 }
 

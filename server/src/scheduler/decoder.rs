@@ -1,7 +1,8 @@
 //! The step-level decoder batcher (continuous batching). One thread owns a `DecodeBatch`: between
 //! two decoder steps, requests whose beam search ended leave, requests whose caller left or whose
 //! deadline passed are removed, and waiting requests join (their cross K/V computed together, once
-//! per request). Every active request's beams take part in every step.
+//! per request; the vision part's taken from the cross K/V cache when the same embeddings were
+//! projected before). Every active request's beams take part in every step.
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -12,8 +13,9 @@ use std::{
 
 use mplug2_model::{
     ErrorKind, ModelError,
-    decode::{DecodeBatch, DecodeParams},
+    decode::{CrossKv, DecodeBatch, DecodeParams},
     modules::{Decoder, Embeddings},
+    tasks::Memory,
 };
 use tokio::sync::oneshot;
 
@@ -22,6 +24,7 @@ use super::{
     batcher::{ItemTiming, ScheduleError},
     module_metrics::ModuleMetrics,
 };
+use crate::cache::CrossKvCache;
 
 type SharedError = Arc<ModelError>;
 type Reply = Result<(Vec<i64>, ItemTiming), ScheduleError<SharedError>>;
@@ -39,7 +42,7 @@ pub struct DecoderSettings {
 }
 
 struct Job {
-    memory: Arc<Embeddings>,
+    memory: Memory,
     params: DecodeParams,
     deadline: Instant,
     enqueued: Instant,
@@ -65,6 +68,7 @@ impl DecoderBatcher {
     pub fn spawn(
         decoder: Arc<Decoder>,
         settings: DecoderSettings,
+        cross_cache: CrossKvCache,
         metrics: ModuleMetrics,
     ) -> std::io::Result<DecoderBatcher> {
         let (jobs, receiver) = mpsc::channel();
@@ -78,6 +82,7 @@ impl DecoderBatcher {
             batch: DecodeBatch::new(),
             members: HashMap::new(),
             next_id: 0,
+            cross_cache,
             arrivals: arrivals.clone(),
             metrics,
         };
@@ -97,12 +102,7 @@ impl DecoderBatcher {
     }
 
     /// Decodes one memory to the end: the best hypothesis's tokens, leading BOS included.
-    pub async fn decode(
-        &self,
-        memory: Arc<Embeddings>,
-        params: DecodeParams,
-        deadline: Instant,
-    ) -> Reply {
+    pub async fn decode(&self, memory: Memory, params: DecodeParams, deadline: Instant) -> Reply {
         if self.queue_depth.get() >= self.max_queued as i64 {
             return Err(ScheduleError::QueueFull {
                 limit: self.max_queued,
@@ -133,6 +133,7 @@ struct Worker {
     batch: DecodeBatch,
     members: HashMap<u64, Member>,
     next_id: u64,
+    cross_cache: CrossKvCache,
     arrivals: Arrivals,
     metrics: ModuleMetrics,
 }
@@ -239,10 +240,9 @@ impl Worker {
         }
         let started = Instant::now();
         self.metrics.queue_depth.sub(joining.len() as i64);
-        let memories: Vec<_> = joining.iter().map(|job| job.memory.view()).collect();
-        let crosses = catch_unwind(AssertUnwindSafe(|| self.decoder.cross_kv(&memories)));
-        drop(memories);
+        let crosses = catch_unwind(AssertUnwindSafe(|| self.cross_kv(&joining)));
         let took = started.elapsed();
+        self.metrics.projected(took);
         let crosses = match crosses {
             Ok(Ok(crosses)) if crosses.len() == joining.len() => crosses,
             outcome => {
@@ -274,6 +274,56 @@ impl Worker {
                 },
             );
         }
+        // The joining requests' memories are gone now; so are entries only they kept alive.
+        self.cross_cache.forget_dead();
+    }
+
+    /// Each joining request's cross K/V: the vision part from the cache or projected (once per
+    /// distinct embeddings, in one call), the question part (VQA) projected in one call, joined.
+    fn cross_kv(&mut self, jobs: &[Job]) -> Result<Vec<Arc<CrossKv>>, ModelError> {
+        let mut vision: Vec<Option<Arc<CrossKv>>> = jobs
+            .iter()
+            .map(|job| self.cross_cache.get(&job.memory.vision))
+            .collect();
+        let mut missing: Vec<&Arc<Embeddings>> = Vec::new();
+        for (job, found) in jobs.iter().zip(&vision) {
+            let embeddings = &job.memory.vision;
+            if found.is_none() && !missing.iter().any(|m| Arc::ptr_eq(m, embeddings)) {
+                missing.push(embeddings);
+            }
+        }
+        let views: Vec<_> = missing.iter().map(|m| m.view()).collect();
+        let projected = self.decoder.cross_kv(&views)?;
+        for (embeddings, cross) in missing.iter().zip(projected) {
+            self.cross_cache.insert(embeddings, Arc::clone(&cross));
+            for (job, slot) in jobs.iter().zip(vision.iter_mut()) {
+                if slot.is_none() && Arc::ptr_eq(&job.memory.vision, embeddings) {
+                    *slot = Some(Arc::clone(&cross));
+                }
+            }
+        }
+        let questions: Vec<_> = jobs
+            .iter()
+            .filter_map(|job| job.memory.question.as_ref().map(|q| q.view()))
+            .collect();
+        let mut questions = self.decoder.cross_kv(&questions)?.into_iter();
+        jobs.iter()
+            .zip(vision)
+            .map(|(job, vision)| {
+                let vision =
+                    vision.ok_or_else(|| model_internal("a vision cross K/V is missing"))?;
+                if job.memory.question.is_none() {
+                    return Ok(vision);
+                }
+                let question = questions
+                    .next()
+                    .ok_or_else(|| model_internal("a question cross K/V is missing"))?;
+                vision
+                    .concat(&question)
+                    .map(Arc::new)
+                    .ok_or_else(|| model_internal("vision and question cross K/V differ in shape"))
+            })
+            .collect()
     }
 
     fn active_beams(&self) -> u64 {
@@ -321,8 +371,12 @@ impl Worker {
 }
 
 fn internal(message: &str) -> SharedError {
-    Arc::new(ModelError::Executor {
+    Arc::new(model_internal(message))
+}
+
+fn model_internal(message: &str) -> ModelError {
+    ModelError::Executor {
         kind: ErrorKind::Internal,
         message: message.to_owned(),
-    })
+    }
 }

@@ -49,6 +49,12 @@ impl ModuleMetrics {
         self.items.inc_by(items as u64);
     }
 
+    /// The decoder's cross K/V projection for joining requests: module time, not a step (so it
+    /// counts in neither executions, items nor batch sizes).
+    pub fn projected(&self, took: Duration) {
+        self.module_duration.observe(took.as_secs_f64());
+    }
+
     pub fn dropped_cancelled(&self) {
         self.cancelled.inc();
     }

@@ -1,6 +1,6 @@
 //! The vision-feature cache: the same medium twice runs the vision module once, answers equal the
-//! goldens and an uncached server's, concurrent identical requests share one vision run, and
-//! `/info` and `/metrics` show the lookups.
+//! goldens and an uncached server's, concurrent identical requests share one vision run, the
+//! decoder reuses the medium's cross K/V, and `/info` and `/metrics` show the lookups.
 
 use mplug2_e2e_tests::{
     Server, ServerOptions,
@@ -72,6 +72,20 @@ async fn the_same_medium_twice_runs_the_vision_module_once() {
     let lookups =
         |result| metrics.value("mplug2_vision_cache_lookups_total", &[("result", result)]);
     assert_eq!((lookups("hit"), lookups("miss")), (3.0, 2.0));
+    // The decoder projected the video's embeddings once: the second caption and the question
+    // reused that cross K/V (the question projected only its own tokens).
+    let cross =
+        |result| metrics.value("mplug2_cross_kv_cache_lookups_total", &[("result", result)]);
+    assert_eq!((cross("hit"), cross("miss")), (2.0, 1.0));
+    assert!(metrics.value("mplug2_cross_kv_cache_bytes", &[]) > 0.0);
+    let plain_metrics = scrape(&plain).await;
+    let plain_cross =
+        |result| plain_metrics.value("mplug2_cross_kv_cache_lookups_total", &[("result", result)]);
+    assert_eq!(
+        (plain_cross("hit"), plain_cross("miss")),
+        (0.0, 1.0),
+        "without the vision cache, each request's embeddings are new"
+    );
     let (status, info) = rest.get("/info").await;
     assert_eq!(status, 200);
     let info: Value = serde_json::from_str(&info).unwrap();
