@@ -9,7 +9,7 @@ use std::sync::Arc;
 use common::{decode_params, demo_model, goldens, ids};
 use mplug2_model::decode::{DecodeBatch, DecodeParams};
 use mplug2_model::modules::FusionInput;
-use ndarray::{Array2, Axis, Ix2, concatenate};
+use ndarray::{Array2, Axis, concatenate};
 use serde_json::Value;
 
 struct Case {
@@ -20,14 +20,6 @@ struct Case {
     params: DecodeParams,
     tokens: Vec<i64>,
     golden: &'static Value,
-}
-
-fn vision_golden(name: &str) -> Array2<f32> {
-    let goldens = goldens();
-    goldens
-        .f32(goldens.medium(name)["vision_embeds"].as_str().unwrap())
-        .into_dimensionality::<Ix2>()
-        .unwrap()
 }
 
 fn cases() -> Vec<Case> {
@@ -41,10 +33,11 @@ fn cases() -> Vec<Case> {
         .enumerate()
     {
         let media = golden["media"].as_str().unwrap();
+        let vision = goldens.vision_embeds(media);
         cases.push(Case {
             label: format!("caption {index} ({media})"),
-            vision_rows: vision_golden(media).nrows(),
-            memory: vision_golden(media),
+            vision_rows: vision.nrows(),
+            memory: vision,
             params: decode_params(&golden["params"]),
             tokens: ids(&golden["tokens"]),
             golden,
@@ -52,12 +45,9 @@ fn cases() -> Vec<Case> {
     }
     for (index, golden) in goldens.json["vqa"].as_array().unwrap().iter().enumerate() {
         let media = golden["media"].as_str().unwrap();
-        let vision = vision_golden(media);
+        let vision = goldens.vision_embeds(media);
         let text_index = golden["text"].as_u64().unwrap() as usize;
-        let text = goldens.json["texts"][text_index]["text_embeds"]
-            .as_str()
-            .unwrap();
-        let text = goldens.f32(text).into_dimensionality::<Ix2>().unwrap();
+        let text = goldens.text_embeds(text_index);
         let fused = model
             .fusion
             .as_ref()

@@ -20,19 +20,11 @@ fn pixels(name: &str) -> PixelValues {
 }
 
 fn vision_golden(name: &str) -> ndarray::Array2<f32> {
-    let goldens = goldens();
-    goldens
-        .f32(goldens.medium(name)["vision_embeds"].as_str().unwrap())
-        .into_dimensionality::<Ix2>()
-        .unwrap()
+    goldens().vision_embeds(name)
 }
 
 fn text_golden(index: usize) -> ndarray::Array2<f32> {
-    let goldens = goldens();
-    let name = goldens.json["texts"][index]["text_embeds"]
-        .as_str()
-        .unwrap();
-    goldens.f32(name).into_dimensionality::<Ix2>().unwrap()
+    goldens().text_embeds(index)
 }
 
 fn question_ids(index: usize) -> Vec<i64> {

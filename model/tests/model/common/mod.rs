@@ -7,7 +7,7 @@ use mplug2_model::package::Package;
 use mplug2_model::preprocess::MediaLimits;
 use mplug2_model::runtime::RuntimeConfig;
 use mplug2_model::{LoadOptions, Model};
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{Array2, ArrayD, Ix2, IxDyn};
 use safetensors::{Dtype, SafeTensors};
 use serde_json::Value;
 
@@ -105,6 +105,20 @@ impl Goldens {
         assert_eq!(view.dtype(), Dtype::U8, "{name}");
         ArrayD::from_shape_vec(IxDyn(view.shape()), view.data().to_vec())
             .expect("shape matches data")
+    }
+
+    /// The vision encoder's PyTorch output for a medium, `[tokens, width]`.
+    pub fn vision_embeds(&self, medium: &str) -> Array2<f32> {
+        let name = self.medium(medium)["vision_embeds"].as_str().expect("name");
+        self.f32(name).into_dimensionality::<Ix2>().expect("rank 2")
+    }
+
+    /// The text encoder's PyTorch output for `texts[index]`, `[tokens, width]`.
+    pub fn text_embeds(&self, index: usize) -> Array2<f32> {
+        let name = self.json["texts"][index]["text_embeds"]
+            .as_str()
+            .expect("name");
+        self.f32(name).into_dimensionality::<Ix2>().expect("rank 2")
     }
 
     /// A medium's entry in `media` by name.
