@@ -9,6 +9,7 @@ use std::{
     time::{Duration, Instant},
 };
 
+use mplug2_e2e_tests::http_client::post_json;
 use serde_json::Value;
 
 /// What one load point measured.
@@ -48,17 +49,9 @@ pub async fn run(
             let mut latencies = Vec::new();
             while issued.fetch_add(1, Ordering::SeqCst) < requests {
                 let sent = Instant::now();
-                let response = client
-                    .post(url)
-                    .json(body)
-                    .send()
+                post_json(client, url, body)
                     .await
-                    .map_err(|e| e.to_string())?;
-                let status = response.status();
-                let text = response.text().await.map_err(|e| e.to_string())?;
-                if !status.is_success() {
-                    return Err(format!("{url} answered {status}: {text}"));
-                }
+                    .map_err(|e| format!("{url}: {e}"))?;
                 latencies.push(sent.elapsed());
             }
             Ok::<_, String>(latencies)

@@ -1,4 +1,4 @@
-//! reqwest clients for the tests and benchmarks. The server's media-URL fetcher turns on reqwest's
+//! reqwest clients for the tests and benchmarks, and the benchmarks' checked POST. The server's media-URL fetcher turns on reqwest's
 //! rustls without a bundled crypto provider, and cargo unifies that feature across the workspace,
 //! so every client here needs the process-wide provider installed before it is built.
 
@@ -17,4 +17,26 @@ pub fn http_client_builder() -> reqwest::ClientBuilder {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
     reqwest::Client::builder()
+}
+
+/// POSTs `body` as JSON and reads the answer; a transport failure or a non-2xx answer is an error
+/// (`"{status}: {body}"` for the latter).
+pub async fn post_json(
+    client: &reqwest::Client,
+    url: &str,
+    body: &serde_json::Value,
+) -> Result<(), String> {
+    let response = client
+        .post(url)
+        .json(body)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = response.status();
+    let text = response.text().await.map_err(|e| e.to_string())?;
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("{status}: {text}"))
+    }
 }

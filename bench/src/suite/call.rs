@@ -1,6 +1,6 @@
 //! One request of a benchmarked task, over REST (JSON, base64 media) or gRPC.
 
-use mplug2_e2e_tests::media::TestMedia;
+use mplug2_e2e_tests::{http_client::post_json, media::TestMedia};
 use mplug2_proto::v1::{self as pb, inference_client::InferenceClient};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
@@ -101,21 +101,7 @@ impl Call {
     /// Sends the request; `Err` carries the status and message of a failed answer.
     pub async fn send(&mut self) -> Result<(), String> {
         match self {
-            Call::Rest { client, url, body } => {
-                let response = client
-                    .post(url.as_str())
-                    .json(body)
-                    .send()
-                    .await
-                    .map_err(|e| e.to_string())?;
-                let status = response.status();
-                let text = response.text().await.map_err(|e| e.to_string())?;
-                if status.is_success() {
-                    Ok(())
-                } else {
-                    Err(format!("{status}: {text}"))
-                }
-            }
+            Call::Rest { client, url, body } => post_json(client, url, body).await,
             Call::Grpc {
                 client,
                 task,
