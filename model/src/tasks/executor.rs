@@ -22,15 +22,6 @@ pub struct Memory {
 }
 
 impl Memory {
-    /// Memory positions: vision rows plus question rows.
-    pub fn len(&self) -> usize {
-        self.vision.nrows() + self.question.as_ref().map_or(0, |q| q.nrows())
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
     /// The whole memory as one array, `[vision; question]`.
     pub fn joined(&self) -> Result<Embeddings, ModelError> {
         let Some(question) = &self.question else {

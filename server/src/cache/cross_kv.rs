@@ -58,7 +58,7 @@ impl CrossKvCache {
         if !self.enabled() {
             return None;
         }
-        self.forget_dead();
+        // Dead entries cannot match: their `Weak` keeps the address from being reused.
         let at = self
             .entries
             .iter()
@@ -79,6 +79,8 @@ impl CrossKvCache {
         if !self.enabled() || size > self.capacity {
             return;
         }
+        // Room taken by dead entries must not push out live ones.
+        self.forget_dead();
         self.bytes += size;
         self.entries.push_back(Entry {
             vision: Arc::downgrade(vision),
@@ -172,6 +174,7 @@ mod tests {
         cache.insert(&a, cross(2));
         cache.insert(&b, cross(2));
         drop(a);
+        cache.forget_dead();
         assert!(cache.get(&b).is_some());
         assert_eq!(cache.len(), 1);
         assert_eq!(metrics.cross_kv_cache_bytes.get(), 32);
