@@ -8,6 +8,7 @@ use axum::{
     http::header::{CONTENT_LENGTH, CONTENT_TYPE},
 };
 use base64::Engine;
+use http_body_util::BodyExt;
 use serde_json::Value as Json;
 
 use crate::{
@@ -29,7 +30,10 @@ pub struct Form {
 impl Form {
     /// Reads the body as JSON or multipart; anything else is `unsupported_media_type`.
     pub async fn read(request: Request, max_body_bytes: usize) -> Result<Form, ApiError> {
-        check_declared_length(&request, max_body_bytes)?;
+        if let Err(error) = check_declared_length(&request, max_body_bytes) {
+            discard_moderate_excess(request, max_body_bytes).await;
+            return Err(error);
+        }
         let content_type = request
             .headers()
             .get(CONTENT_TYPE)
@@ -363,17 +367,32 @@ fn decode_base64(name: &str, encoded: &str) -> Result<Vec<u8>, ApiError> {
         .map_err(|error| ApiError::InvalidRequest(format!("`{name}` is not valid base64: {error}")))
 }
 
-fn check_declared_length(request: &Request, max_body_bytes: usize) -> Result<(), ApiError> {
-    let declared = request
+fn declared_length(request: &Request) -> Option<u64> {
+    request
         .headers()
         .get(CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    match declared {
+        .and_then(|v| v.parse::<u64>().ok())
+}
+
+fn check_declared_length(request: &Request, max_body_bytes: usize) -> Result<(), ApiError> {
+    match declared_length(request) {
         Some(length) if length > max_body_bytes as u64 => Err(ApiError::PayloadTooLarge(format!(
             "the request body is {length} bytes, over the limit of {max_body_bytes} (--max-body-bytes)"
         ))),
         _ => Ok(()),
+    }
+}
+
+/// Reads and drops a body declared over the limit but at most twice it, frame by frame, before the
+/// 413 goes out. Closing the connection on a client that is still sending resets it, and the
+/// client then sees a broken pipe instead of the answer; a moderately oversized body is cheaper
+/// to swallow than to leave the client guessing. Larger bodies are refused without reading them.
+async fn discard_moderate_excess(request: Request, max_body_bytes: usize) {
+    let bound = (max_body_bytes as u64).saturating_mul(2);
+    if declared_length(&request).is_some_and(|length| length <= bound) {
+        let mut body = request.into_body();
+        while let Some(Ok(_)) = body.frame().await {}
     }
 }
 
