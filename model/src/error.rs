@@ -85,11 +85,12 @@ mod tests {
 
     #[test]
     fn limits_are_payload_too_large_and_name_the_value() {
-        let error = ModelError::from(MediaError::TooLarge {
-            what: "image pixels",
-            limit: 40_000_000,
-            value: 10_000_000_000,
-        });
+        let limits = crate::preprocess::MediaLimits::DEFAULT;
+        let error = ModelError::from(
+            limits
+                .check(crate::preprocess::MediaLimit::ImagePixels, 10_000_000_000)
+                .unwrap_err(),
+        );
         assert_eq!(error.kind(), ErrorKind::PayloadTooLarge);
         assert_eq!(
             error.to_string(),

@@ -9,6 +9,8 @@ use axum::{
 use mplug2_model::{ErrorKind, ModelError, preprocess::MediaError};
 use serde::Serialize;
 
+use crate::limits::Limit;
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// Malformed JSON, bad base64, undecodable media, empty input, unknown field values.
@@ -87,7 +89,7 @@ impl ApiError {
     /// Classifies a model-crate error by the table; internal ones are logged with the request id
     /// and answered without their details. Limit errors gain the flag that sets the limit.
     pub fn from_model(error: ModelError, request_id: &str) -> ApiError {
-        let message = match limit_flag(&error) {
+        let message = match limit_of(&error).and_then(Limit::flag) {
             Some(flag) => format!("{error} ({flag})"),
             None => error.to_string(),
         };
@@ -130,22 +132,13 @@ impl ApiError {
     }
 }
 
-/// The flag behind a media limit the model crate enforces.
-fn limit_flag(error: &ModelError) -> Option<&'static str> {
-    let ModelError::Media(MediaError::TooLarge { what, .. }) = error else {
-        return None;
-    };
-    Some(match *what {
-        "image bytes" => "--max-image-bytes",
-        "image width" | "image height" => "--max-image-side",
-        "image pixels" => "--max-image-pixels",
-        "frames in the list" => "--max-frames",
-        "video bytes" => "--max-video-bytes",
-        "video width" | "video height" => "--max-video-side",
-        "video frames" => "--max-video-frames",
-        "video duration in seconds" => "--max-video-duration-s",
-        _ => return None,
-    })
+/// The limit a model-crate error reports a value over, if any.
+fn limit_of(error: &ModelError) -> Option<Limit> {
+    match error {
+        ModelError::Media(MediaError::TooLarge { over, .. }) => Some(Limit::Media(*over)),
+        ModelError::Override(over) if over.value > over.max => Some(Limit::Decode(over.what)),
+        _ => None,
+    }
 }
 
 #[derive(Serialize)]

@@ -5,6 +5,22 @@ use prometheus::{
     TextEncoder,
 };
 
+/// Which protocol a request came over (the `protocol` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Grpc,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+        }
+    }
+}
+
 /// Every metric the server exports, registered in its own registry.
 #[derive(Clone)]
 pub struct Metrics {
@@ -57,7 +73,9 @@ const BATCH_BUCKETS: [f64; 12] = [
 ];
 
 impl Metrics {
-    pub fn new() -> Result<Metrics, prometheus::Error> {
+    /// `tasks`: every `task` label, exposed at zero from the start (`generating`: those that
+    /// count generated tokens too).
+    pub fn new(tasks: &[&str], generating: &[&str]) -> Result<Metrics, prometheus::Error> {
         let registry = Registry::new();
         let counter =
             |name: &str, help: &str, labels: &[&str]| -> Result<IntCounterVec, prometheus::Error> {
@@ -190,21 +208,21 @@ impl Metrics {
             )?,
             registry,
         };
-        metrics.expose_task_series();
+        metrics.expose_task_series(tasks, generating);
         Ok(metrics)
     }
 
     /// Creates the per-task series of successful requests up front, so that every contract
     /// metric is exposed (at zero) before the first request.
-    fn expose_task_series(&self) {
-        for task in ["vqa", "caption", "embeddings", "match", "classify"] {
-            for protocol in ["http", "grpc"] {
+    fn expose_task_series(&self, tasks: &[&str], generating: &[&str]) {
+        for &task in tasks {
+            for protocol in [Protocol::Http, Protocol::Grpc] {
                 self.requests_total
-                    .with_label_values(&[task, protocol, "ok"]);
+                    .with_label_values(&[task, protocol.name(), "ok"]);
             }
             self.request_duration_seconds.with_label_values(&[task]);
         }
-        for task in ["vqa", "caption"] {
+        for &task in generating {
             self.generated_tokens_total.with_label_values(&[task]);
         }
         for result in ["hit", "miss"] {
@@ -228,7 +246,7 @@ mod tests {
 
     #[test]
     fn renders_the_contract_names() {
-        let metrics = Metrics::new().unwrap();
+        let metrics = Metrics::new(&["vqa"], &["vqa"]).unwrap();
         metrics
             .requests_total
             .with_label_values(&["vqa", "http", "ok"])

@@ -9,12 +9,12 @@ mod dims;
 mod params;
 mod self_cache;
 mod sequence;
+mod step;
 
-pub(crate) use batch::CrossInputs;
 pub use batch::DecodeBatch;
 pub use beam_search::{Advance, BeamError, BeamSearch};
 pub use cross_kv::CrossKv;
 pub use dims::DecoderDims;
-pub use params::{DecodeLimits, DecodeOverrides, DecodeParams, OverrideError};
+pub use params::{DecodeLimits, DecodeOption, DecodeOverrides, DecodeParams, OverrideError};
 pub use self_cache::SelfCache;
 pub use sequence::Sequence;

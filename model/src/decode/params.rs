@@ -42,12 +42,38 @@ pub struct DecodeLimits {
     pub max_length: usize,
 }
 
+impl DecodeLimits {
+    /// The defaults, also the server's flag defaults.
+    pub const DEFAULT: DecodeLimits = DecodeLimits {
+        max_beam_size: 10,
+        max_length: 64,
+    };
+}
+
 impl Default for DecodeLimits {
     fn default() -> Self {
-        DecodeLimits {
-            max_beam_size: 10,
-            max_length: 64,
-        }
+        DecodeLimits::DEFAULT
+    }
+}
+
+/// A decoding option a request may override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum DecodeOption {
+    /// Bounded by `DecodeLimits::max_beam_size`.
+    BeamSize,
+    /// Bounded by `DecodeLimits::max_length`.
+    MaxLength,
+    /// Bounded by the request's `max_length`.
+    MinLength,
+}
+
+impl std::fmt::Display for DecodeOption {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            DecodeOption::BeamSize => "beam_size",
+            DecodeOption::MaxLength => "max_length",
+            DecodeOption::MinLength => "min_length",
+        })
     }
 }
 
@@ -55,7 +81,7 @@ impl Default for DecodeLimits {
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 #[error("{what} must be between {min} and {max}, got {value}")]
 pub struct OverrideError {
-    pub what: &'static str,
+    pub what: DecodeOption,
     pub min: usize,
     pub max: usize,
     pub value: usize,
@@ -81,13 +107,13 @@ impl DecodeParams {
             }
         };
         if let Some(beam) = overrides.beam_size {
-            self.beam_size = check("beam_size", 1, limits.max_beam_size, beam)?;
+            self.beam_size = check(DecodeOption::BeamSize, 1, limits.max_beam_size, beam)?;
         }
         if let Some(max_length) = overrides.max_length {
-            self.max_length = check("max_length", 1, limits.max_length, max_length)?;
+            self.max_length = check(DecodeOption::MaxLength, 1, limits.max_length, max_length)?;
         }
         if let Some(min_length) = overrides.min_length {
-            self.min_length = check("min_length", 0, self.max_length, min_length)?;
+            self.min_length = check(DecodeOption::MinLength, 0, self.max_length, min_length)?;
         }
         Ok(self)
     }
@@ -157,7 +183,7 @@ mod tests {
                 limits,
             )
             .unwrap_err();
-        assert_eq!(error.what, "min_length");
+        assert_eq!(error.what, DecodeOption::MinLength);
         assert_eq!(error.max, 20);
     }
 

@@ -1,11 +1,15 @@
+use super::MediaLimit;
+
 /// Why a piece of media cannot be turned into pixel values.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
+    /// Built by `MediaLimits::check` only; `over` says which limit (the server adds its flag).
     #[error("{what} is {value}, over the limit of {limit}")]
     TooLarge {
         what: &'static str,
         limit: u64,
         value: u64,
+        over: MediaLimit,
     },
     #[error("unsupported {what}: {detail}")]
     Unsupported { what: &'static str, detail: String },

@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
-use super::image_decode::{check_image_header, check_limit, decode_image};
+use super::image_decode::{check_image_header, decode_image};
 use super::pixels::{FrameTransform, PixelValues};
 use super::sampling::middle_indices;
 use super::video::decode_video;
-use super::{Media, MediaError, MediaLimits};
+use super::{Media, MediaError, MediaLimit, MediaLimits};
 use crate::package::PreprocessConfig;
 
 /// Decodes, samples, resizes and normalizes media for the vision graph.
@@ -71,11 +71,8 @@ impl Preprocessor {
         if images.is_empty() {
             return Err(MediaError::Empty { what: "frame list" });
         }
-        check_limit(
-            "frames in the list",
-            self.limits.max_frame_list_len as u64,
-            images.len() as u64,
-        )?;
+        self.limits
+            .check(MediaLimit::FrameListLength, images.len() as u64)?;
         for image in images {
             check_image_header(image, &self.limits)?;
         }

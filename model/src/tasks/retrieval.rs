@@ -12,7 +12,8 @@ fn cls(embeddings: &Embeddings) -> Array1<f32> {
     embeddings.index_axis(Axis(0), 0).to_owned()
 }
 
-fn media_task(media: &Media) -> Task {
+/// The embedding task of a medium: an image's or a video's (frame lists are videos).
+pub fn embed_task(media: &Media) -> Task {
     match media {
         Media::Image(_) => Task::EmbedImage,
         Media::Video(_) | Media::Frames(_) => Task::EmbedVideo,
@@ -25,7 +26,7 @@ pub async fn embed_media(
     ex: &impl Executor,
     media: Media,
 ) -> Result<Vec<f32>, ModelError> {
-    ctx.require(media_task(&media))?;
+    ctx.require(embed_task(&media))?;
     let vision = ex.vision(ex.prepare(media).await?).await?;
     Ok(ex.heads_vision(cls(&vision)).await?.to_vec())
 }

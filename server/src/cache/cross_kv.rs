@@ -150,7 +150,7 @@ mod tests {
 
     #[test]
     fn finds_the_same_embeddings_only() {
-        let metrics = Metrics::new().unwrap();
+        let metrics = Metrics::new(&[], &[]).unwrap();
         let mut cache = CrossKvCache::new(1 << 20, &metrics);
         let (a, b) = (embeddings(3), embeddings(3));
         assert!(cache.get(&a).is_none());
@@ -168,7 +168,7 @@ mod tests {
 
     #[test]
     fn forgets_entries_whose_embeddings_are_gone() {
-        let metrics = Metrics::new().unwrap();
+        let metrics = Metrics::new(&[], &[]).unwrap();
         let mut cache = CrossKvCache::new(1 << 20, &metrics);
         let (a, b) = (embeddings(1), embeddings(1));
         cache.insert(&a, cross(2));
@@ -182,7 +182,7 @@ mod tests {
 
     #[test]
     fn evicts_the_least_recently_used_beyond_the_bound() {
-        let metrics = Metrics::new().unwrap();
+        let metrics = Metrics::new(&[], &[]).unwrap();
         // Room for two entries of 16 × 4 = 64 bytes.
         let mut cache = CrossKvCache::new(128, &metrics);
         let (a, b, c) = (embeddings(1), embeddings(1), embeddings(1));
@@ -200,7 +200,7 @@ mod tests {
 
     #[test]
     fn a_zero_bound_keeps_and_counts_nothing() {
-        let metrics = Metrics::new().unwrap();
+        let metrics = Metrics::new(&[], &[]).unwrap();
         let mut cache = CrossKvCache::new(0, &metrics);
         let a = embeddings(1);
         cache.insert(&a, cross(1));

@@ -39,10 +39,14 @@ fn index(module: Module) -> usize {
 }
 
 impl<'a> RequestExecutor<'a> {
-    pub fn new(engine: &'a Engine, modules: &[Module], deadline: Instant) -> RequestExecutor<'a> {
+    pub(super) fn new(
+        engine: &'a Engine,
+        modules: &[Module],
+        deadline: Instant,
+    ) -> RequestExecutor<'a> {
         let expectations = modules
             .iter()
-            .filter_map(|&module| Some((module, engine.expect(module)?)))
+            .filter_map(|&module| Some((module, engine.batchers.expect(module)?)))
             .collect();
         RequestExecutor {
             engine,

@@ -1,28 +1,56 @@
-//! The OpenAPI document and a self-contained page that renders it (works offline: no CDN).
+//! The OpenAPI document, built once from `openapi_base.json` (operator routes and the shared
+//! schemas) and the path item of every task slice of the registry, and a self-contained page
+//! that renders it (works offline: no CDN).
 
 use axum::{
+    Router,
     http::header,
-    response::{Html, IntoResponse, Response},
+    response::{Html, IntoResponse},
+    routing::get,
 };
 
-const OPENAPI: &str = include_str!("openapi.json");
+use crate::tasks::{TaskSlice, TaskVisitor, for_each_task};
+
+const BASE: &str = include_str!("openapi_base.json");
 const PAGE: &str = include_str!("docs.html");
 
-pub async fn openapi() -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], OPENAPI).into_response()
+/// `/openapi.json` and `/docs`; the document is built here, once, at start-up.
+pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
+    let document = document().to_string();
+    let openapi = move || {
+        let document = document.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], document).into_response() }
+    };
+    Router::new()
+        .route("/openapi.json", get(openapi))
+        .route("/docs", get(|| async { Html(PAGE) }))
 }
 
-pub async fn page() -> Html<&'static str> {
-    Html(PAGE)
+fn document() -> serde_json::Value {
+    struct Paths(serde_json::Map<String, serde_json::Value>);
+    impl TaskVisitor for Paths {
+        fn visit<T: TaskSlice>(&mut self) {
+            self.0.insert(T::REST_PATH.to_owned(), T::openapi());
+        }
+    }
+    let mut document: serde_json::Value =
+        serde_json::from_str(BASE).expect("openapi_base.json is JSON (a unit test checks it)");
+    let mut paths = Paths(serde_json::Map::new());
+    for_each_task(&mut paths);
+    if let Some(base) = document["paths"].as_object() {
+        paths.0.extend(base.clone());
+    }
+    document["paths"] = serde_json::Value::Object(paths.0);
+    document
 }
 
 #[cfg(test)]
 mod tests {
-    use super::OPENAPI;
+    use super::document;
 
     #[test]
-    fn the_document_is_json_and_lists_every_route() {
-        let spec: serde_json::Value = serde_json::from_str(OPENAPI).unwrap();
+    fn the_document_lists_every_route() {
+        let spec = document();
         let paths = spec["paths"].as_object().unwrap();
         for route in [
             "/v1/vqa",
@@ -39,5 +67,6 @@ mod tests {
         ] {
             assert!(paths.contains_key(route), "{route}");
         }
+        assert!(spec["components"]["schemas"]["Media"].is_object());
     }
 }

@@ -60,7 +60,7 @@ struct Setup {
 }
 
 fn setup(max_size: usize, max_delay: Duration, gated: bool) -> Setup {
-    let metrics = Metrics::new().unwrap();
+    let metrics = Metrics::new(&[], &[]).unwrap();
     let batches = Arc::new(Mutex::new(Vec::new()));
     let (started_tx, started) = tokio_mpsc::unbounded_channel();
     let (open, gate) = mpsc::channel();

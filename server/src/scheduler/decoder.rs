@@ -20,9 +20,11 @@ use mplug2_model::{
 use tokio::sync::oneshot;
 
 use super::{
-    arrivals::{Arrivals, Expectation},
+    arrivals::Arrivals,
     batcher::{ItemTiming, ScheduleError},
+    handle::BatcherHandle,
     module_metrics::ModuleMetrics,
+    pending::{Pending, drop_dead},
 };
 use crate::cache::CrossKvCache;
 
@@ -41,12 +43,26 @@ pub struct DecoderSettings {
     pub max_queued: usize,
 }
 
-struct Job {
+pub struct DecoderJob {
     memory: Memory,
     params: DecodeParams,
     deadline: Instant,
     enqueued: Instant,
     reply: oneshot::Sender<Reply>,
+}
+
+impl Pending for DecoderJob {
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.reply.is_closed()
+    }
+
+    fn expire(self) {
+        let _ = self.reply.send(Err(ScheduleError::DeadlinePassed));
+    }
 }
 
 /// A request taking part in the steps.
@@ -57,12 +73,7 @@ struct Member {
     reply: oneshot::Sender<Reply>,
 }
 
-pub struct DecoderBatcher {
-    jobs: mpsc::Sender<Job>,
-    arrivals: Arrivals,
-    queue_depth: prometheus::IntGauge,
-    max_queued: usize,
-}
+pub type DecoderBatcher = BatcherHandle<DecoderJob>;
 
 impl DecoderBatcher {
     pub fn spawn(
@@ -71,56 +82,40 @@ impl DecoderBatcher {
         cross_cache: CrossKvCache,
         metrics: ModuleMetrics,
     ) -> std::io::Result<DecoderBatcher> {
-        let (jobs, receiver) = mpsc::channel();
-        let arrivals = Arrivals::default();
         let queue_depth = metrics.queue_depth.clone();
-        let worker = Worker {
-            decoder,
-            settings,
-            receiver,
-            waiting: VecDeque::new(),
-            batch: DecodeBatch::new(),
-            members: HashMap::new(),
-            next_id: 0,
-            cross_cache,
-            arrivals: arrivals.clone(),
-            metrics,
-        };
-        std::thread::Builder::new()
-            .name("batcher-decoder".into())
-            .spawn(move || worker.serve())?;
-        Ok(DecoderBatcher {
-            jobs,
-            arrivals,
+        let max_queued = settings.max_queued;
+        BatcherHandle::start(
+            "decoder",
             queue_depth,
-            max_queued: settings.max_queued,
-        })
-    }
-
-    pub fn expect(&self) -> Expectation {
-        self.arrivals.expect()
+            max_queued,
+            move |receiver, arrivals| {
+                let worker = Worker {
+                    decoder,
+                    settings,
+                    receiver,
+                    waiting: VecDeque::new(),
+                    batch: DecodeBatch::new(),
+                    members: HashMap::new(),
+                    next_id: 0,
+                    cross_cache,
+                    arrivals,
+                    metrics,
+                };
+                worker.serve()
+            },
+        )
     }
 
     /// Decodes one memory to the end: the best hypothesis's tokens, leading BOS included.
     pub async fn decode(&self, memory: Memory, params: DecodeParams, deadline: Instant) -> Reply {
-        if self.queue_depth.get() >= self.max_queued as i64 {
-            return Err(ScheduleError::QueueFull {
-                limit: self.max_queued,
-            });
-        }
         let (reply, answer) = oneshot::channel();
-        self.queue_depth.inc();
-        let job = Job {
+        self.send(DecoderJob {
             memory,
             params,
             deadline,
             enqueued: Instant::now(),
             reply,
-        };
-        if self.jobs.send(job).is_err() {
-            self.queue_depth.dec();
-            return Err(ScheduleError::Stopped);
-        }
+        })?;
         answer.await.unwrap_or(Err(ScheduleError::Stopped))
     }
 }
@@ -128,8 +123,8 @@ impl DecoderBatcher {
 struct Worker {
     decoder: Arc<Decoder>,
     settings: DecoderSettings,
-    receiver: mpsc::Receiver<Job>,
-    waiting: VecDeque<Job>,
+    receiver: mpsc::Receiver<DecoderJob>,
+    waiting: VecDeque<DecoderJob>,
     batch: DecodeBatch,
     members: HashMap<u64, Member>,
     next_id: u64,
@@ -152,7 +147,7 @@ impl Worker {
                 self.waiting.push_back(job);
             }
             let now = Instant::now();
-            self.drop_dead_waiting(now);
+            drop_dead(&mut self.waiting, now, &self.metrics);
             self.drop_dead_members(now);
             self.admit();
             if !self.batch.is_empty() {
@@ -178,24 +173,6 @@ impl Worker {
                 Err(_) => return,
             }
         }
-    }
-
-    fn drop_dead_waiting(&mut self, now: Instant) {
-        let mut alive = VecDeque::with_capacity(self.waiting.len());
-        for job in std::mem::take(&mut self.waiting) {
-            // A passed deadline counts as such even when the caller has already given up on it.
-            if job.deadline <= now {
-                self.metrics.dropped_expired();
-                let _ = job.reply.send(Err(ScheduleError::DeadlinePassed));
-            } else if job.reply.is_closed() {
-                self.metrics.dropped_cancelled();
-            } else {
-                alive.push_back(job);
-                continue;
-            }
-            self.metrics.queue_depth.dec();
-        }
-        self.waiting = alive;
     }
 
     fn drop_dead_members(&mut self, now: Instant) {
@@ -280,7 +257,7 @@ impl Worker {
 
     /// Each joining request's cross K/V: the vision part from the cache or projected (once per
     /// distinct embeddings, in one call), the question part (VQA) projected in one call, joined.
-    fn cross_kv(&mut self, jobs: &[Job]) -> Result<Vec<Arc<CrossKv>>, ModelError> {
+    fn cross_kv(&mut self, jobs: &[DecoderJob]) -> Result<Vec<Arc<CrossKv>>, ModelError> {
         let mut vision: Vec<Option<Arc<CrossKv>>> = jobs
             .iter()
             .map(|job| self.cross_cache.get(&job.memory.vision))

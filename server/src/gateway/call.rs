@@ -5,7 +5,7 @@ use std::{
     time::Duration,
 };
 
-use crate::request::Protocol;
+pub use crate::metrics::Protocol;
 
 /// One incoming call: its protocol, credentials, the client's deadline and an id for logs.
 #[derive(Debug, Clone)]

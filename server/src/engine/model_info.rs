@@ -1,0 +1,12 @@
+//! What a loaded package says of itself, for `/info`, gRPC `Info` and the logs.
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelInfo {
+    pub name: String,
+    pub source_checkpoint: String,
+    pub dtype: String,
+    pub finetuned_for: Option<String>,
+    pub model_dir: String,
+}

@@ -1,0 +1,185 @@
+//! The shared layer between the protocols and the model: the intake bound, authentication,
+//! admission, deadlines, validation, metrics and error mapping happen here once for every task
+//! over REST and gRPC alike.
+
+mod admission;
+mod call;
+mod intake;
+
+use std::{
+    sync::{Arc, OnceLock},
+    time::{Duration, Instant},
+};
+
+pub use admission::Admission;
+pub use call::{Call, Protocol, client_request_id, presented_key};
+pub use intake::{Intake, IntakeSlot};
+
+use crate::{
+    config::Secret, engine::Engine, error::ApiError, health::Health, limits::RequestLimits,
+    metrics::Metrics, tasks::TaskSlice,
+};
+
+/// What the gateway is told at start-up.
+pub struct GatewaySettings {
+    pub api_key: Option<Secret>,
+    pub request_timeout: Duration,
+    pub retry_after_s: u64,
+    pub max_concurrent_requests: u32,
+    pub max_pending_requests: u32,
+    pub limits: RequestLimits,
+}
+
+pub struct Gateway {
+    api_key: Option<Secret>,
+    request_timeout: Duration,
+    retry_after_s: u64,
+    limits: RequestLimits,
+    admission: Admission,
+    intake: Intake,
+    metrics: Metrics,
+    engine: OnceLock<Arc<Engine>>,
+}
+
+impl Gateway {
+    pub fn new(settings: GatewaySettings, health: Arc<Health>, metrics: Metrics) -> Gateway {
+        let admission = Admission::new(
+            settings.max_concurrent_requests,
+            settings.retry_after_s,
+            health,
+            metrics.inflight_requests.clone(),
+        );
+        Gateway {
+            api_key: settings.api_key,
+            request_timeout: settings.request_timeout,
+            retry_after_s: settings.retry_after_s,
+            limits: settings.limits,
+            admission,
+            intake: Intake::new(settings.max_pending_requests, settings.retry_after_s),
+            metrics,
+            engine: OnceLock::new(),
+        }
+    }
+
+    /// Installs the loaded, warmed model; requests are served from here on.
+    pub fn set_engine(&self, engine: Arc<Engine>) {
+        let _ = self.engine.set(engine);
+    }
+
+    pub fn engine(&self) -> Option<&Arc<Engine>> {
+        self.engine.get()
+    }
+
+    pub fn admission(&self) -> &Admission {
+        &self.admission
+    }
+
+    pub fn api_key_required(&self) -> bool {
+        self.api_key.is_some()
+    }
+
+    /// A slot of the intake bound, taken before a body is read (`--max-pending-requests`).
+    pub fn receive(&self) -> Result<IntakeSlot, ApiError> {
+        self.intake.enter()
+    }
+
+    /// Runs one request of task `T`: holds its intake slot, checks the key, reads the request
+    /// (only for an authorised caller, and before admission so that a slow upload holds no
+    /// admission slot), admits it, validates it and runs it within its deadline, and records the
+    /// outcome.
+    pub async fn run<T: TaskSlice>(
+        &self,
+        call: &Call,
+        slot: Result<IntakeSlot, ApiError>,
+        request: impl Future<Output = Result<T::Request, ApiError>>,
+    ) -> Result<T::Answer, ApiError> {
+        let started = Instant::now();
+        let outcome = async {
+            let _slot = slot?;
+            self.authorize(call)?;
+            let request = request.await?;
+            let _permit = self.admission.admit()?;
+            let engine = self
+                .engine
+                .get()
+                .ok_or_else(|| ApiError::Unavailable("the model is not loaded yet".into()))?;
+            let budget = self.budget(call);
+            let deadline = started + budget;
+            let work = async {
+                T::validate(&request, &self.limits)?;
+                T::run(engine, request, deadline)
+                    .await
+                    .map_err(|error| ApiError::from_model(error, &call.request_id))
+            };
+            match tokio::time::timeout_at(deadline.into(), work).await {
+                Ok(result) => result,
+                Err(_) => Err(ApiError::Timeout(format!(
+                    "the request took longer than its deadline of {} ms",
+                    budget.as_millis()
+                ))),
+            }
+        }
+        .await
+        .map_err(|error| error.with_retry_after(self.retry_after_s));
+        self.record(T::NAME, call, started, &outcome);
+        outcome
+    }
+
+    fn record<A>(
+        &self,
+        task: &'static str,
+        call: &Call,
+        started: Instant,
+        outcome: &Result<A, ApiError>,
+    ) {
+        let code = match outcome {
+            Ok(_) => "ok",
+            Err(error) => error.type_name(),
+        };
+        self.metrics
+            .requests_total
+            .with_label_values(&[task, call.protocol.name(), code])
+            .inc();
+        match outcome {
+            Ok(_) => self
+                .metrics
+                .request_duration_seconds
+                .with_label_values(&[task])
+                .observe(started.elapsed().as_secs_f64()),
+            Err(ApiError::Internal { request_id }) => {
+                tracing::error!(request_id, task, "request failed")
+            }
+            Err(error) => {
+                tracing::debug!(request_id = call.request_id, task, %error, "request refused")
+            }
+        }
+    }
+
+    fn authorize(&self, call: &Call) -> Result<(), ApiError> {
+        let Some(expected) = &self.api_key else {
+            return Ok(());
+        };
+        match call.api_key.as_deref() {
+            Some(given) if constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) => {
+                Ok(())
+            }
+            Some(_) => Err(ApiError::Unauthorized("the API key is wrong".into())),
+            None => Err(ApiError::Unauthorized(
+                "an API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
+                    .into(),
+            )),
+        }
+    }
+
+    /// The server's request timeout, shortened by the client's own when smaller.
+    fn budget(&self, call: &Call) -> Duration {
+        call.timeout.map_or(self.request_timeout, |client| {
+            client.min(self.request_timeout)
+        })
+    }
+}
+
+/// Compares keys without leaking where they differ through timing.
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}

@@ -1,0 +1,198 @@
+//! Every request limit, resolved once from the flags (`LimitsArgs::resolve`), and the one table
+//! from a limit to the flag that sets it. Media and decoding limits are the model crate's types,
+//! checked by the model; texts and item counts are checked here. A limit error is a typed value
+//! carrying the limit, its bound and the value; its message names the flag.
+
+use mplug2_model::preprocess::MediaLimits;
+use mplug2_model::{decode::DecodeLimits, decode::DecodeOption, preprocess::MediaLimit};
+
+use crate::error::ApiError;
+
+#[derive(Debug, Clone)]
+pub struct Limits {
+    pub max_body_bytes: usize,
+    pub media: MediaLimits,
+    pub decode: DecodeLimits,
+    pub request: RequestLimits,
+}
+
+/// The limits the server itself checks.
+#[derive(Debug, Clone)]
+pub struct RequestLimits {
+    pub max_text_chars: usize,
+    pub max_question_chars: usize,
+    pub max_inputs: usize,
+    pub max_texts: usize,
+    pub max_labels: usize,
+}
+
+/// Every limit a request can be over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Limit {
+    Body,
+    Media(MediaLimit),
+    Decode(DecodeOption),
+    TextChars,
+    QuestionChars,
+    Inputs,
+    Texts,
+    Labels,
+}
+
+impl Limit {
+    /// The flag that sets the limit (`None`: a request's own `max_length` bounds `min_length`).
+    pub fn flag(self) -> Option<&'static str> {
+        use MediaLimit::*;
+        Some(match self {
+            Limit::Body => "--max-body-bytes",
+            Limit::Media(ImageBytes) => "--max-image-bytes",
+            Limit::Media(ImageWidth | ImageHeight) => "--max-image-side",
+            Limit::Media(ImagePixels) => "--max-image-pixels",
+            Limit::Media(VideoBytes) => "--max-video-bytes",
+            Limit::Media(VideoWidth | VideoHeight) => "--max-video-side",
+            Limit::Media(VideoFrames) => "--max-video-frames",
+            Limit::Media(FrameListLength) => "--max-frames",
+            Limit::Media(VideoDurationSeconds) => "--max-video-duration-s",
+            Limit::Decode(DecodeOption::BeamSize) => "--max-beam-size",
+            Limit::Decode(DecodeOption::MaxLength) => "--max-decode-length",
+            Limit::Decode(DecodeOption::MinLength) => return None,
+            Limit::TextChars => "--max-text-chars",
+            Limit::QuestionChars => "--max-question-chars",
+            Limit::Inputs => "--max-inputs",
+            Limit::Texts => "--max-texts",
+            Limit::Labels => "--max-labels",
+        })
+    }
+}
+
+/// A text or a list over its limit.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{field}` has {value} {unit}, over the limit of {bound} ({flag})", flag = .limit.flag().unwrap_or_default())]
+pub struct LimitError {
+    pub field: &'static str,
+    pub unit: &'static str,
+    pub limit: Limit,
+    pub bound: usize,
+    pub value: usize,
+}
+
+impl From<LimitError> for ApiError {
+    fn from(error: LimitError) -> ApiError {
+        ApiError::PayloadTooLarge(error.to_string())
+    }
+}
+
+impl RequestLimits {
+    fn bound(&self, limit: Limit) -> usize {
+        match limit {
+            Limit::TextChars => self.max_text_chars,
+            Limit::QuestionChars => self.max_question_chars,
+            Limit::Inputs => self.max_inputs,
+            Limit::Texts => self.max_texts,
+            Limit::Labels => self.max_labels,
+            _ => usize::MAX,
+        }
+    }
+
+    /// A non-blank text of at most its limit in characters (`TextChars` or `QuestionChars`).
+    pub fn text(&self, field: &'static str, limit: Limit, text: &str) -> Result<(), ApiError> {
+        if text.trim().is_empty() {
+            return Err(ApiError::InvalidRequest(format!("`{field}` is empty")));
+        }
+        self.within(field, "characters", limit, text.chars().count())
+    }
+
+    /// A non-empty list of at most its limit in items (`Inputs`, `Texts` or `Labels`).
+    pub fn count(&self, field: &'static str, limit: Limit, count: usize) -> Result<(), ApiError> {
+        if count == 0 {
+            return Err(ApiError::InvalidRequest(format!("`{field}` is empty")));
+        }
+        self.within(field, "items", limit, count)
+    }
+
+    /// A list of texts: its count within `count_limit`, each text within `--max-text-chars`.
+    pub fn texts(
+        &self,
+        field: &'static str,
+        count_limit: Limit,
+        texts: &[String],
+    ) -> Result<(), ApiError> {
+        self.count(field, count_limit, texts.len())?;
+        texts
+            .iter()
+            .try_for_each(|text| self.text(field, Limit::TextChars, text))
+    }
+
+    fn within(
+        &self,
+        field: &'static str,
+        unit: &'static str,
+        limit: Limit,
+        value: usize,
+    ) -> Result<(), ApiError> {
+        let bound = self.bound(limit);
+        if value > bound {
+            return Err(LimitError {
+                field,
+                unit,
+                limit,
+                bound,
+                value,
+            }
+            .into());
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limits() -> RequestLimits {
+        RequestLimits {
+            max_text_chars: 5,
+            max_question_chars: 3,
+            max_inputs: 2,
+            max_texts: 2,
+            max_labels: 2,
+        }
+    }
+
+    #[test]
+    fn errors_name_the_field_the_flag_the_limit_and_the_value() {
+        let error = limits()
+            .text("question", Limit::QuestionChars, "four")
+            .unwrap_err();
+        assert_eq!(error.type_name(), "payload_too_large");
+        assert_eq!(
+            error.to_string(),
+            "`question` has 4 characters, over the limit of 3 (--max-question-chars)"
+        );
+        let error = limits()
+            .texts(
+                "labels",
+                Limit::Labels,
+                &["a".into(), "b".into(), "c".into()],
+            )
+            .unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "`labels` has 3 items, over the limit of 2 (--max-labels)"
+        );
+        let error = limits().count("input", Limit::Inputs, 0).unwrap_err();
+        assert_eq!(
+            (error.type_name(), error.to_string().as_str()),
+            ("invalid_request", "`input` is empty")
+        );
+    }
+
+    #[test]
+    fn every_limit_but_min_length_has_a_flag() {
+        assert_eq!(Limit::Decode(DecodeOption::MinLength).flag(), None);
+        assert_eq!(
+            Limit::Media(MediaLimit::ImageHeight).flag(),
+            Some("--max-image-side")
+        );
+    }
+}

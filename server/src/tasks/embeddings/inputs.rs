@@ -1,0 +1,92 @@
+//! The embeddings `input`, from a form or protobuf.
+
+use crate::{
+    form::{Value, bytes, text},
+    tasks::prelude::*,
+};
+
+/// One input to embed.
+pub enum EmbedInput {
+    Text(String),
+    Media(Media),
+}
+
+/// A string, a list of strings, or a list of items `{"text"}`, `{"image"}`, `{"video"}` or
+/// `{"frames"}`. In multipart, every part is one input in order: `input` or `text` parts are
+/// texts, `image` and `video` parts media, and consecutive `frames` parts one frame list.
+pub fn from_form(form: &mut Form) -> Result<Vec<EmbedInput>, ApiError> {
+    if !form.is_multipart() {
+        return match form.take_one("input")? {
+            Some(Value::Json(json)) => from_json(json),
+            _ => Err(ApiError::InvalidRequest("`input` is required".into())),
+        };
+    }
+    let mut inputs = Vec::new();
+    for (name, value) in form.drain() {
+        let previous_is_frames = matches!(inputs.last(), Some(EmbedInput::Media(Media::Frames(_))));
+        match name.as_str() {
+            "input" | "text" => inputs.push(EmbedInput::Text(text(&name, value)?)),
+            "image" => inputs.push(EmbedInput::Media(Media::Image(bytes("image", value)?))),
+            "video" => inputs.push(EmbedInput::Media(Media::Video(bytes("video", value)?))),
+            "frames" if previous_is_frames => {
+                if let Some(EmbedInput::Media(Media::Frames(frames))) = inputs.last_mut() {
+                    frames.push(bytes("frames", value)?);
+                }
+            }
+            "frames" => inputs.push(EmbedInput::Media(Media::Frames(vec![bytes(
+                "frames", value,
+            )?]))),
+            _ => form.keep(name, value),
+        }
+    }
+    Ok(inputs)
+}
+
+fn from_json(json: Json) -> Result<Vec<EmbedInput>, ApiError> {
+    let items = match json {
+        Json::String(text) => return Ok(vec![EmbedInput::Text(text)]),
+        Json::Array(items) => items,
+        _ => {
+            return Err(ApiError::InvalidRequest(
+                "`input` must be a string or a list".into(),
+            ));
+        }
+    };
+    items
+        .into_iter()
+        .enumerate()
+        .map(|(index, item)| match item {
+            Json::String(text) => Ok(EmbedInput::Text(text)),
+            Json::Object(object) => {
+                let mut form = Form::from_json_object(object);
+                let input = match form.optional_text("text")? {
+                    Some(text) => EmbedInput::Text(text),
+                    None => EmbedInput::Media(media::from_form(&mut form)?),
+                };
+                form.finish()
+                    .map_err(|e| ApiError::InvalidRequest(format!("input {index}: {e}")))?;
+                Ok(input)
+            }
+            _ => Err(ApiError::InvalidRequest(format!(
+                "input {index} must be a string or an object"
+            ))),
+        })
+        .collect()
+}
+
+pub fn from_message(inputs: Vec<pb::EmbedInput>) -> Result<Vec<EmbedInput>, ApiError> {
+    use pb::embed_input::Kind;
+    inputs
+        .into_iter()
+        .enumerate()
+        .map(|(index, input)| match input.kind {
+            Some(Kind::Text(text)) => Ok(EmbedInput::Text(text)),
+            Some(Kind::Image(bytes)) => Ok(EmbedInput::Media(Media::Image(bytes))),
+            Some(Kind::Video(bytes)) => Ok(EmbedInput::Media(Media::Video(bytes))),
+            Some(Kind::Frames(frames)) => Ok(EmbedInput::Media(Media::Frames(frames.images))),
+            None => Err(ApiError::InvalidRequest(format!(
+                "input {index} holds nothing"
+            ))),
+        })
+        .collect()
+}

@@ -1,0 +1,101 @@
+//! The tasks, one slice each. A slice holds everything that is its task's alone: the request
+//! type, parsing it from JSON and multipart (`Form`) and from protobuf, validation, the call into
+//! the model crate's pipeline, and the JSON and protobuf answers. `for_each_task` is the
+//! registry: the REST router, the gRPC routes, the metric labels and the OpenAPI paths are built
+//! from it.
+//!
+//! A new task: a file here implementing `TaskSlice`, one line in `for_each_task`, and (for gRPC)
+//! its messages and method in `proto/mplug2/v1/inference.proto`.
+
+mod caption;
+mod classify;
+mod decoding;
+mod embeddings;
+mod labelled;
+mod matching;
+mod media;
+mod prelude;
+mod vqa;
+
+use std::time::Instant;
+
+use mplug2_model::ModelError;
+
+use crate::{
+    engine::Engine, error::ApiError, form::Form, limits::RequestLimits, media_url::MediaUrls,
+};
+
+/// One task, as a type: its names, request, answer and the conversions between them.
+pub trait TaskSlice: Send + Sync + 'static {
+    /// The `task` label of metrics and logs.
+    const NAME: &'static str;
+    const REST_PATH: &'static str;
+    /// The method of `mplug2.v1.Inference`.
+    const GRPC_METHOD: &'static str;
+    /// Whether the task generates tokens (`mplug2_generated_tokens_total`).
+    const GENERATES: bool = false;
+
+    type Request: Send + 'static;
+    type Answer: Send + 'static;
+    /// The gRPC request and answer messages.
+    type Message: prost::Message + Default + Send + 'static;
+    type Reply: prost::Message + Default + Send + 'static;
+
+    /// The request from a JSON or multipart body; fields it does not take are left in `form`.
+    fn from_form(
+        form: &mut Form,
+        urls: &MediaUrls,
+    ) -> impl Future<Output = Result<Self::Request, ApiError>> + Send;
+
+    fn from_message(
+        message: Self::Message,
+        urls: &MediaUrls,
+    ) -> impl Future<Output = Result<Self::Request, ApiError>> + Send;
+
+    /// The checks of the server's own limits, before any model work.
+    fn validate(request: &Self::Request, limits: &RequestLimits) -> Result<(), ApiError>;
+
+    fn run(
+        engine: &Engine,
+        request: Self::Request,
+        deadline: Instant,
+    ) -> impl Future<Output = Result<Self::Answer, ModelError>> + Send;
+
+    fn to_json(answer: Self::Answer) -> serde_json::Value;
+
+    fn to_reply(answer: Self::Answer) -> Self::Reply;
+
+    /// The route's OpenAPI path item (its `post` operation).
+    fn openapi() -> serde_json::Value;
+}
+
+/// Something done once per task slice, with the slice as a type.
+pub trait TaskVisitor {
+    fn visit<T: TaskSlice>(&mut self);
+}
+
+/// The registry: every task the server serves, in the order of the docs.
+pub fn for_each_task(visitor: &mut impl TaskVisitor) {
+    visitor.visit::<vqa::Vqa>();
+    visitor.visit::<caption::Caption>();
+    visitor.visit::<embeddings::Embeddings>();
+    visitor.visit::<matching::Match>();
+    visitor.visit::<classify::Classify>();
+}
+
+/// The `task` labels of every slice, and of those that generate tokens.
+pub fn names() -> (Vec<&'static str>, Vec<&'static str>) {
+    #[derive(Default)]
+    struct Names(Vec<&'static str>, Vec<&'static str>);
+    impl TaskVisitor for Names {
+        fn visit<T: TaskSlice>(&mut self) {
+            self.0.push(T::NAME);
+            if T::GENERATES {
+                self.1.push(T::NAME);
+            }
+        }
+    }
+    let mut names = Names::default();
+    for_each_task(&mut names);
+    (names.0, names.1)
+}
