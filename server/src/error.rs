@@ -9,7 +9,7 @@ use axum::{
 use mplug2_model::{ErrorKind, ModelError, preprocess::MediaError};
 use serde::Serialize;
 
-use crate::limits::Limit;
+use crate::limits::{Limit, LimitError};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -128,6 +128,16 @@ impl ApiError {
         match self {
             ApiError::Overloaded { retry_after_s, .. } => Some(*retry_after_s),
             _ => None,
+        }
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(error: LimitError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            LimitError::Empty { .. } => ApiError::InvalidRequest(message),
+            LimitError::Over { .. } => ApiError::PayloadTooLarge(message),
         }
     }
 }

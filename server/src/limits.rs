@@ -6,8 +6,6 @@
 use mplug2_model::preprocess::MediaLimits;
 use mplug2_model::{decode::DecodeLimits, decode::DecodeOption, preprocess::MediaLimit};
 
-use crate::error::ApiError;
-
 #[derive(Debug, Clone)]
 pub struct Limits {
     pub max_body_bytes: usize,
@@ -65,21 +63,19 @@ impl Limit {
     }
 }
 
-/// A text or a list over its limit.
+/// A text or a list that is empty, or over its limit.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{field}` has {value} {unit}, over the limit of {bound} ({flag})", flag = .limit.flag().unwrap_or_default())]
-pub struct LimitError {
-    pub field: &'static str,
-    pub unit: &'static str,
-    pub limit: Limit,
-    pub bound: usize,
-    pub value: usize,
-}
-
-impl From<LimitError> for ApiError {
-    fn from(error: LimitError) -> ApiError {
-        ApiError::PayloadTooLarge(error.to_string())
-    }
+pub enum LimitError {
+    #[error("`{field}` is empty")]
+    Empty { field: &'static str },
+    #[error("`{field}` has {value} {unit}, over the limit of {bound} ({flag})", flag = .limit.flag().unwrap_or_default())]
+    Over {
+        field: &'static str,
+        unit: &'static str,
+        limit: Limit,
+        bound: usize,
+        value: usize,
+    },
 }
 
 impl RequestLimits {
@@ -95,17 +91,17 @@ impl RequestLimits {
     }
 
     /// A non-blank text of at most its limit in characters (`TextChars` or `QuestionChars`).
-    pub fn text(&self, field: &'static str, limit: Limit, text: &str) -> Result<(), ApiError> {
+    pub fn text(&self, field: &'static str, limit: Limit, text: &str) -> Result<(), LimitError> {
         if text.trim().is_empty() {
-            return Err(ApiError::InvalidRequest(format!("`{field}` is empty")));
+            return Err(LimitError::Empty { field });
         }
         self.within(field, "characters", limit, text.chars().count())
     }
 
     /// A non-empty list of at most its limit in items (`Inputs`, `Texts` or `Labels`).
-    pub fn count(&self, field: &'static str, limit: Limit, count: usize) -> Result<(), ApiError> {
+    pub fn count(&self, field: &'static str, limit: Limit, count: usize) -> Result<(), LimitError> {
         if count == 0 {
-            return Err(ApiError::InvalidRequest(format!("`{field}` is empty")));
+            return Err(LimitError::Empty { field });
         }
         self.within(field, "items", limit, count)
     }
@@ -116,7 +112,7 @@ impl RequestLimits {
         field: &'static str,
         count_limit: Limit,
         texts: &[String],
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), LimitError> {
         self.count(field, count_limit, texts.len())?;
         texts
             .iter()
@@ -129,17 +125,16 @@ impl RequestLimits {
         unit: &'static str,
         limit: Limit,
         value: usize,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), LimitError> {
         let bound = self.bound(limit);
         if value > bound {
-            return Err(LimitError {
+            return Err(LimitError::Over {
                 field,
                 unit,
                 limit,
                 bound,
                 value,
-            }
-            .into());
+            });
         }
         Ok(())
     }
@@ -164,7 +159,14 @@ mod tests {
         let error = limits()
             .text("question", Limit::QuestionChars, "four")
             .unwrap_err();
-        assert_eq!(error.type_name(), "payload_too_large");
+        assert!(matches!(
+            error,
+            LimitError::Over {
+                bound: 3,
+                value: 4,
+                ..
+            }
+        ));
         assert_eq!(
             error.to_string(),
             "`question` has 4 characters, over the limit of 3 (--max-question-chars)"
@@ -181,10 +183,8 @@ mod tests {
             "`labels` has 3 items, over the limit of 2 (--max-labels)"
         );
         let error = limits().count("input", Limit::Inputs, 0).unwrap_err();
-        assert_eq!(
-            (error.type_name(), error.to_string().as_str()),
-            ("invalid_request", "`input` is empty")
-        );
+        assert_eq!(error, LimitError::Empty { field: "input" });
+        assert_eq!(error.to_string(), "`input` is empty");
     }
 
     #[test]

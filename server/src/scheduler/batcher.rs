@@ -17,7 +17,7 @@ use tokio::sync::oneshot;
 
 use super::{
     arrivals::Arrivals,
-    handle::BatcherHandle,
+    handle::{BatcherHandle, ScheduleError},
     module_metrics::ModuleMetrics,
     pending::{Pending, drop_dead},
     plan::{BatchLimits, ItemShape},
@@ -47,19 +47,6 @@ pub trait BatchRunner: Send + 'static {
 /// A batch the batcher itself gave up on: `run` panicked or answered a wrong count.
 #[derive(Debug, Clone)]
 pub struct BatchFailure(pub String);
-
-/// Why an item got no output.
-#[derive(Debug, Clone)]
-pub enum ScheduleError<E> {
-    /// Its deadline passed while it waited.
-    DeadlinePassed,
-    /// The batcher thread is gone (a bug: it outlives every request).
-    Stopped,
-    /// The module's queue already holds its limit of items (`--max-queue-items`).
-    QueueFull { limit: usize },
-    /// The batch it ran in failed.
-    Failed(E),
-}
 
 /// How long one item waited in the queue and how long its batch ran.
 #[derive(Debug, Clone, Copy, Default)]

@@ -21,8 +21,8 @@ use tokio::sync::oneshot;
 
 use super::{
     arrivals::Arrivals,
-    batcher::{ItemTiming, ScheduleError},
-    handle::BatcherHandle,
+    batcher::ItemTiming,
+    handle::{BatcherHandle, ScheduleError},
     module_metrics::ModuleMetrics,
     pending::{Pending, drop_dead},
 };

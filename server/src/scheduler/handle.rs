@@ -5,10 +5,20 @@ use std::sync::mpsc;
 
 use prometheus::IntGauge;
 
-use super::{
-    arrivals::{Arrivals, Expectation},
-    batcher::ScheduleError,
-};
+use super::arrivals::{Arrivals, Expectation};
+
+/// Why an item got no output.
+#[derive(Debug, Clone)]
+pub enum ScheduleError<E> {
+    /// Its deadline passed while it waited.
+    DeadlinePassed,
+    /// The batcher thread is gone (a bug: it outlives every request).
+    Stopped,
+    /// The module's queue already holds its limit of items (`--max-queue-items`).
+    QueueFull { limit: usize },
+    /// The batch it ran in failed.
+    Failed(E),
+}
 
 pub struct BatcherHandle<J> {
     jobs: mpsc::Sender<J>,

@@ -10,9 +10,9 @@ mod pending;
 mod plan;
 
 pub use arrivals::{Arrivals, Expectation};
-pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming, ScheduleError};
+pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming};
 pub use decoder::{DecoderBatcher, DecoderSettings};
-pub use handle::BatcherHandle;
+pub use handle::{BatcherHandle, ScheduleError};
 pub use module_metrics::ModuleMetrics;
 pub use plan::{BatchLimits, CostRule};
 

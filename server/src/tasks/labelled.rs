@@ -39,7 +39,7 @@ impl MediumAndTexts {
         count_limit: Limit,
     ) -> Result<(), ApiError> {
         media::validate(&self.media)?;
-        limits.texts(field, count_limit, &self.texts)
+        Ok(limits.texts(field, count_limit, &self.texts)?)
     }
 
     /// The OpenAPI schema of a body: the medium and the list `field`.

@@ -44,7 +44,7 @@ impl TaskSlice for Vqa {
 
     fn validate(request: &VqaRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         media::validate(&request.media)?;
-        limits.text("question", Limit::QuestionChars, &request.question)
+        Ok(limits.text("question", Limit::QuestionChars, &request.question)?)
     }
 
     async fn run(

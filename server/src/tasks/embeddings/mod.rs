@@ -71,7 +71,7 @@ impl TaskSlice for Embeddings {
     fn validate(request: &EmbedRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         limits.count("input", Limit::Inputs, request.inputs.len())?;
         request.inputs.iter().try_for_each(|input| match input {
-            EmbedInput::Text(text) => limits.text("input", Limit::TextChars, text),
+            EmbedInput::Text(text) => Ok(limits.text("input", Limit::TextChars, text)?),
             EmbedInput::Media(medium) => media::validate(medium),
         })
     }
