@@ -72,6 +72,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         max_body_bytes: limits.max_body_bytes,
         media_urls: MediaUrls::new(&config.media_urls, &limits.media),
     });
+    let schema = tasks::SchemaContext {
+        limits: &limits.request,
+        decode: &limits.decode,
+        media_urls: config.media_urls.media_urls,
+    };
     let ops = Arc::new(OpsState {
         gateway: Arc::clone(&gateway),
         health: Arc::clone(&health),
@@ -96,7 +101,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let grpc_router = grpc::router(Arc::clone(&tasks), Arc::clone(&ops), health_service)?;
     // Health and metrics stay on the API address unless --admin-addr takes them.
-    let http_router = http::router(tasks, ops, config.protection.admin_addr.is_none());
+    let http_router = http::router(tasks, ops, config.protection.admin_addr.is_none(), &schema);
     let mut http_server = tokio::spawn(serve(http_listener, http_router, close.clone()));
     let mut grpc_server = tokio::spawn(serve(grpc_listener, grpc_router, close));
     let mut loading = tokio::spawn(load(

@@ -136,7 +136,9 @@ impl From<LimitError> for ApiError {
     fn from(error: LimitError) -> ApiError {
         let message = error.to_string();
         match error {
-            LimitError::Empty { .. } => ApiError::InvalidRequest(message),
+            LimitError::Empty { .. } | LimitError::Option { .. } => {
+                ApiError::InvalidRequest(message)
+            }
             LimitError::Over { .. } => ApiError::PayloadTooLarge(message),
         }
     }

@@ -22,6 +22,9 @@ pub struct RequestLimits {
     pub max_inputs: usize,
     pub max_texts: usize,
     pub max_labels: usize,
+    pub max_documents: usize,
+    /// `--max-frames`, which also bounds a request's `num_frames`.
+    pub max_num_frames: usize,
 }
 
 /// Every limit a request can be over.
@@ -35,6 +38,10 @@ pub enum Limit {
     Inputs,
     Texts,
     Labels,
+    /// Rerank documents.
+    Documents,
+    /// A request's `num_frames`.
+    NumFrames,
 }
 
 impl Limit {
@@ -59,15 +66,25 @@ impl Limit {
             Limit::Inputs => "--max-inputs",
             Limit::Texts => "--max-texts",
             Limit::Labels => "--max-labels",
+            Limit::Documents => "--max-documents",
+            Limit::NumFrames => "--max-frames",
         })
     }
 }
 
-/// A text or a list that is empty, or over its limit.
+/// A text or a list that is empty, or over its limit; or a request option out of its range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
     #[error("`{field}` is empty")]
     Empty { field: &'static str },
+    /// An option (a count the request asks for, not data it sends) out of `1..=bound`.
+    #[error("`{field}` is {value}, outside 1 to {bound} ({flag})", flag = .limit.flag().unwrap_or_default())]
+    Option {
+        field: &'static str,
+        limit: Limit,
+        bound: usize,
+        value: usize,
+    },
     #[error("`{field}` has {value} {unit}, over the limit of {bound} ({flag})", flag = .limit.flag().unwrap_or_default())]
     Over {
         field: &'static str,
@@ -86,6 +103,8 @@ impl RequestLimits {
             Limit::Inputs => self.max_inputs,
             Limit::Texts => self.max_texts,
             Limit::Labels => self.max_labels,
+            Limit::Documents => self.max_documents,
+            Limit::NumFrames => self.max_num_frames,
             _ => usize::MAX,
         }
     }
@@ -117,6 +136,25 @@ impl RequestLimits {
         texts
             .iter()
             .try_for_each(|text| self.text(field, Limit::TextChars, text))
+    }
+
+    /// An option the request asks for, from 1 to its limit.
+    pub fn option(
+        &self,
+        field: &'static str,
+        limit: Limit,
+        value: usize,
+    ) -> Result<(), LimitError> {
+        let bound = self.bound(limit);
+        if value == 0 || value > bound {
+            return Err(LimitError::Option {
+                field,
+                limit,
+                bound,
+                value,
+            });
+        }
+        Ok(())
     }
 
     fn within(
@@ -151,6 +189,8 @@ mod tests {
             max_inputs: 2,
             max_texts: 2,
             max_labels: 2,
+            max_documents: 2,
+            max_num_frames: 4,
         }
     }
 
@@ -185,6 +225,21 @@ mod tests {
         let error = limits().count("input", Limit::Inputs, 0).unwrap_err();
         assert_eq!(error, LimitError::Empty { field: "input" });
         assert_eq!(error.to_string(), "`input` is empty");
+    }
+
+    #[test]
+    fn options_are_from_one_to_their_limit() {
+        let limits = limits();
+        assert!(limits.option("num_frames", Limit::NumFrames, 4).is_ok());
+        for value in [0, 5] {
+            let error = limits
+                .option("num_frames", Limit::NumFrames, value)
+                .unwrap_err();
+            assert_eq!(
+                error.to_string(),
+                format!("`num_frames` is {value}, outside 1 to 4 (--max-frames)")
+            );
+        }
     }
 
     #[test]

@@ -46,6 +46,7 @@ impl Caption {
                 min_length: Some(self.params.min_length),
                 max_length: Some(self.params.max_length),
             }),
+            num_frames: None,
         }
     }
 }

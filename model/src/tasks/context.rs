@@ -21,6 +21,8 @@ pub struct TaskContext {
     pub classify_template: String,
     /// Similarity temperature of the heads (classify divides cosines by it).
     pub temp: Option<f32>,
+    /// Width of the retrieval embeddings (the heads' `embed_dim`).
+    pub embed_dim: Option<usize>,
     pub tasks: Vec<Task>,
 }
 
@@ -37,6 +39,7 @@ impl TaskContext {
                 .as_ref()
                 .map_or_else(|| "{}".to_owned(), |c| c.prompt_template.clone()),
             temp: manifest.config.heads.as_ref().map(|h| h.temp),
+            embed_dim: manifest.config.heads.as_ref().map(|h| h.embed_dim),
             tasks,
         }
     }

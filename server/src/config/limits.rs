@@ -65,6 +65,10 @@ pub struct LimitsArgs {
     #[arg(long, env = "MAX_LABELS", default_value_t = 64)]
     pub max_labels: usize,
 
+    /// Most documents in one rerank request.
+    #[arg(long, env = "MAX_DOCUMENTS", default_value_t = 64)]
+    pub max_documents: usize,
+
     /// Longest video in seconds of playing time: the container's declared duration before
     /// demuxing, then the packets' timestamps while they are counted.
     #[arg(long, env = "MAX_VIDEO_DURATION_S", default_value_t = MEDIA.max_video_duration_s)]
@@ -104,6 +108,8 @@ impl LimitsArgs {
                 max_inputs: self.max_inputs,
                 max_texts: self.max_texts,
                 max_labels: self.max_labels,
+                max_documents: self.max_documents,
+                max_num_frames: self.max_frames,
             },
         }
     }

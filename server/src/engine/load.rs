@@ -63,6 +63,7 @@ pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Engine, Loa
         dtype: manifest.dtype,
         finetuned_for: manifest.finetuned_for,
         model_dir: dir.display().to_string(),
+        created: written_at(&dir.join("manifest.json")),
     };
     let mut context = model.task_context();
     context.decode_limits = settings.decode;
@@ -96,4 +97,13 @@ pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Engine, Loa
         metrics: metrics.clone(),
         info,
     })
+}
+
+/// When a file was last written, in Unix seconds (0 when the file system does not say).
+fn written_at(path: &Path) -> u64 {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |age| age.as_secs())
 }

@@ -7,6 +7,7 @@ mod executor;
 mod load;
 mod model_info;
 mod runners;
+mod work;
 
 use std::{sync::Arc, time::Instant};
 
@@ -22,9 +23,10 @@ use crate::{
     metrics::Metrics,
 };
 use batchers::Batchers;
-pub use executor::{RequestExecutor, RequestTiming};
+pub use executor::RequestExecutor;
 pub use load::{LoadError, LoadSettings, load};
 pub use model_info::ModelInfo;
+pub use work::{RequestTiming, Work};
 
 pub struct Engine {
     model: Arc<Model>,
@@ -64,9 +66,10 @@ impl Engine {
     }
 
     /// The executor of one request of these tasks: its module calls go to the batchers, within
-    /// `deadline`; the batchers of the tasks' modules expect it from now on.
-    pub fn executor(&self, tasks: &[Task], deadline: Instant) -> RequestExecutor<'_> {
-        RequestExecutor::new(self, &Task::modules_of(tasks), deadline)
+    /// the work's deadline, their times added to it; the batchers of the tasks' modules expect
+    /// it from now on.
+    pub fn executor<'a>(&'a self, tasks: &[Task], work: &'a Work) -> RequestExecutor<'a> {
+        RequestExecutor::new(self, &Task::modules_of(tasks), work)
     }
 
     /// Counts a generation's tokens in `mplug2_generated_tokens_total{task}`.
@@ -80,8 +83,7 @@ impl Engine {
     }
 
     /// Logs where a request's time went, per module (debug level).
-    pub fn log_timing(&self, task: &str, executor: &RequestExecutor<'_>) {
-        let timing = executor.timing();
+    pub fn log_timing(&self, task: &str, timing: &RequestTiming) {
         let ms = |d: std::time::Duration| d.as_secs_f64() * 1e3;
         let queued: Vec<String> = Module::ALL
             .iter()
@@ -94,7 +96,12 @@ impl Engine {
 
     /// Decodes and resizes media on a blocking thread, at most one per core at a time; media
     /// whose deadline passed while it waited for a core is not decoded.
-    async fn preprocess(&self, media: Media, deadline: Instant) -> Result<PixelValues, ModelError> {
+    async fn preprocess(
+        &self,
+        media: Media,
+        num_frames: Option<usize>,
+        deadline: Instant,
+    ) -> Result<PixelValues, ModelError> {
         let _slot = Arc::clone(&self.preprocessing)
             .acquire_owned()
             .await
@@ -111,12 +118,14 @@ impl Engine {
         let kind = media.kind();
         let started = Instant::now();
         let model = Arc::clone(&self.model);
-        let pixels = tokio::task::spawn_blocking(move || model.preprocessor.prepare(media))
-            .await
-            .map_err(|error| ModelError::Executor {
-                kind: ErrorKind::Internal,
-                message: format!("media decoding failed: {error}"),
-            })?;
+        let pixels = tokio::task::spawn_blocking(move || {
+            model.preprocessor.prepare_frames(media, num_frames)
+        })
+        .await
+        .map_err(|error| ModelError::Executor {
+            kind: ErrorKind::Internal,
+            message: format!("media decoding failed: {error}"),
+        })?;
         self.metrics
             .preprocess_duration_seconds
             .with_label_values(&[kind])

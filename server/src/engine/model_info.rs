@@ -9,4 +9,6 @@ pub struct ModelInfo {
     pub dtype: String,
     pub finetuned_for: Option<String>,
     pub model_dir: String,
+    /// Unix seconds: when the package's manifest was last written (OpenAI's `created`).
+    pub created: u64,
 }

@@ -16,8 +16,13 @@ pub use call::{Call, Protocol, client_request_id, presented_key};
 pub use intake::{Intake, IntakeSlot};
 
 use crate::{
-    config::Secret, engine::Engine, error::ApiError, health::Health, limits::RequestLimits,
-    metrics::Metrics, tasks::TaskSlice,
+    config::Secret,
+    engine::{Engine, Work},
+    error::ApiError,
+    health::Health,
+    limits::RequestLimits,
+    metrics::Metrics,
+    tasks::TaskSlice,
 };
 
 /// What the gateway is told at start-up.
@@ -28,6 +33,23 @@ pub struct GatewaySettings {
     pub max_concurrent_requests: u32,
     pub max_pending_requests: u32,
     pub limits: RequestLimits,
+}
+
+/// A task's answer and where its time went.
+pub struct Answered<A> {
+    pub answer: A,
+    pub timing: Timing,
+}
+
+/// A request's times (the `x-queue-time`, `x-compute-time` and `x-total-time` headers).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Timing {
+    /// Waiting in module queues, summed over the request's items.
+    pub queue: Duration,
+    /// In module runs and media preprocessing, summed over the request's items.
+    pub compute: Duration,
+    /// From the request's arrival to its answer.
+    pub total: Duration,
 }
 
 pub struct Gateway {
@@ -92,7 +114,7 @@ impl Gateway {
         call: &Call,
         slot: Result<IntakeSlot, ApiError>,
         request: impl Future<Output = Result<T::Request, ApiError>>,
-    ) -> Result<T::Answer, ApiError> {
+    ) -> Result<Answered<T::Answer>, ApiError> {
         let started = Instant::now();
         let outcome = async {
             let _slot = slot?;
@@ -104,15 +126,25 @@ impl Gateway {
                 .get()
                 .ok_or_else(|| ApiError::Unavailable("the model is not loaded yet".into()))?;
             let budget = self.budget(call);
-            let deadline = started + budget;
-            let work = async {
+            let work = Work::new(started + budget);
+            let running = async {
                 T::validate(&request, &self.limits)?;
-                T::run(engine, request, deadline)
+                T::run(engine, request, &work)
                     .await
                     .map_err(|error| ApiError::from_model(error, &call.request_id))
             };
-            match tokio::time::timeout_at(deadline.into(), work).await {
-                Ok(result) => result,
+            let outcome = tokio::time::timeout_at(work.deadline.into(), running).await;
+            let timing = work.timing();
+            engine.log_timing(T::NAME, &timing);
+            match outcome {
+                Ok(result) => result.map(|answer| Answered {
+                    answer,
+                    timing: Timing {
+                        queue: timing.queued(),
+                        compute: timing.compute(),
+                        total: started.elapsed(),
+                    },
+                }),
                 Err(_) => Err(ApiError::Timeout(format!(
                     "the request took longer than its deadline of {} ms",
                     budget.as_millis()

@@ -63,6 +63,7 @@ fn info_message(info: ServerInfo) -> pb::InfoResponse {
             max_question_chars: limits.max_question_chars as u32,
             max_texts: limits.max_texts as u32,
             max_labels: limits.max_labels as u32,
+            max_documents: limits.max_documents as u32,
             max_video_duration_s: limits.max_video_duration_s,
             max_queue_items: limits.max_queue_items,
             max_pending_requests: limits.max_pending_requests,

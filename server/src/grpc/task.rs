@@ -11,7 +11,7 @@ use tonic_prost::ProstCodec;
 use super::call;
 use crate::{
     error::ApiError,
-    gateway::{Call, IntakeSlot},
+    gateway::{Call, IntakeSlot, Timing},
     serving::TaskState,
     tasks::TaskSlice,
 };
@@ -87,7 +87,11 @@ impl<T: TaskSlice> UnaryService<T::Message> for Method<T> {
                 T::from_message(message, &state.media_urls).await
             };
             match state.gateway.run::<T>(&call, slot, parse).await {
-                Ok(answer) => Ok(respond(&call, T::to_reply(answer))),
+                Ok(answered) => {
+                    let mut response = respond(&call, T::to_reply(answered.answer));
+                    timing_metadata(response.metadata_mut(), &answered.timing);
+                    Ok(response)
+                }
                 Err(error) => Err(failed(error, &call)),
             }
         })
@@ -101,6 +105,17 @@ pub fn respond<M>(call: &Call, message: M) -> tonic::Response<M> {
         response.metadata_mut().insert("x-request-id", id);
     }
     response
+}
+
+/// The REST timing headers, as metadata.
+fn timing_metadata(metadata: &mut tonic::metadata::MetadataMap, timing: &Timing) {
+    for (name, took) in [
+        ("x-queue-time", timing.queue),
+        ("x-compute-time", timing.compute),
+        ("x-total-time", timing.total),
+    ] {
+        metadata.insert(name, (took.as_millis() as u64).into());
+    }
 }
 
 /// The error's status, with the request id in the `x-request-id` metadata.

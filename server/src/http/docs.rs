@@ -9,14 +9,14 @@ use axum::{
     routing::get,
 };
 
-use crate::tasks::{TaskSlice, TaskVisitor, for_each_task};
+use crate::tasks::{SchemaContext, TaskSlice, TaskVisitor, for_each_task};
 
 const BASE: &str = include_str!("openapi_base.json");
 const PAGE: &str = include_str!("docs.html");
 
 /// `/openapi.json` and `/docs`; the document is built here, once, at start-up.
-pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
-    let document = document().to_string();
+pub fn routes<S: Clone + Send + Sync + 'static>(context: &SchemaContext<'_>) -> Router<S> {
+    let document = document(context).to_string();
     let openapi = move || {
         let document = document.clone();
         async move { ([(header::CONTENT_TYPE, "application/json")], document).into_response() }
@@ -26,16 +26,22 @@ pub fn routes<S: Clone + Send + Sync + 'static>() -> Router<S> {
         .route("/docs", get(|| async { Html(PAGE) }))
 }
 
-fn document() -> serde_json::Value {
-    struct Paths(serde_json::Map<String, serde_json::Value>);
-    impl TaskVisitor for Paths {
+fn document(context: &SchemaContext<'_>) -> serde_json::Value {
+    struct Paths<'a>(
+        serde_json::Map<String, serde_json::Value>,
+        &'a SchemaContext<'a>,
+    );
+    impl TaskVisitor for Paths<'_> {
         fn visit<T: TaskSlice>(&mut self) {
-            self.0.insert(T::REST_PATH.to_owned(), T::openapi());
+            let item = T::openapi(self.1);
+            for path in std::iter::once(T::REST_PATH).chain(T::REST_ALIASES.iter().copied()) {
+                self.0.insert(path.to_owned(), item.clone());
+            }
         }
     }
     let mut document: serde_json::Value =
         serde_json::from_str(BASE).expect("openapi_base.json is JSON (a unit test checks it)");
-    let mut paths = Paths(serde_json::Map::new());
+    let mut paths = Paths(serde_json::Map::new(), context);
     for_each_task(&mut paths);
     if let Some(base) = document["paths"].as_object() {
         paths.0.extend(base.clone());
@@ -46,11 +52,20 @@ fn document() -> serde_json::Value {
 
 #[cfg(test)]
 mod tests {
+    use mplug2_model::decode::DecodeLimits;
+
     use super::document;
+    use crate::{config::Config, tasks::SchemaContext};
 
     #[test]
     fn the_document_lists_every_route() {
-        let spec = document();
+        let config = <Config as clap::Parser>::parse_from(["mplug2-serve"]);
+        let limits = config.limits.resolve();
+        let spec = document(&SchemaContext {
+            limits: &limits.request,
+            decode: &DecodeLimits::DEFAULT,
+            media_urls: false,
+        });
         let paths = spec["paths"].as_object().unwrap();
         for route in [
             "/v1/vqa",

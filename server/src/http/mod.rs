@@ -3,6 +3,7 @@
 
 mod call;
 mod docs;
+mod models;
 mod ops;
 pub mod parse;
 mod task;
@@ -19,25 +20,35 @@ pub use call::REQUEST_ID_HEADER;
 
 use crate::{
     serving::{OpsState, TaskState},
-    tasks::{TaskSlice, TaskVisitor, for_each_task},
+    tasks::{SchemaContext, TaskSlice, TaskVisitor, for_each_task},
 };
 
 /// The API address: the task routes, `/info`, the docs, and `/health/*` and `/metrics` unless
 /// `--admin-addr` serves them.
-pub fn router(tasks: Arc<TaskState>, ops: Arc<OpsState>, with_operator_routes: bool) -> Router {
+pub fn router(
+    tasks: Arc<TaskState>,
+    ops: Arc<OpsState>,
+    with_operator_routes: bool,
+    schema: &SchemaContext<'_>,
+) -> Router {
     let body_limit = tasks.max_body_bytes;
     struct Routes(Router<Arc<TaskState>>);
     impl TaskVisitor for Routes {
         fn visit<T: TaskSlice>(&mut self) {
-            let routes = std::mem::take(&mut self.0);
-            self.0 = routes.route(T::REST_PATH, post(task::handle::<T>));
+            let mut routes = std::mem::take(&mut self.0);
+            for path in std::iter::once(T::REST_PATH).chain(T::REST_ALIASES.iter().copied()) {
+                routes = routes.route(path, post(task::handle::<T>));
+            }
+            self.0 = routes;
         }
     }
     let mut routes = Routes(Router::new());
     for_each_task(&mut routes);
     let info = Router::new()
         .route("/info", get(ops::info))
-        .merge(docs::routes());
+        .route("/v1/models", get(models::list))
+        .route("/v1/models/{id}", get(models::one))
+        .merge(docs::routes(schema));
     let info = if with_operator_routes {
         info.merge(operator_routes())
     } else {

@@ -6,12 +6,18 @@ use std::sync::Arc;
 use axum::{
     Json,
     extract::{Request, State},
-    http::HeaderValue,
+    http::{HeaderMap, HeaderValue},
     response::{IntoResponse, Response},
 };
 
 use super::call::{self, REQUEST_ID_HEADER};
-use crate::{error::ApiError, form::Form, gateway::Call, serving::TaskState, tasks::TaskSlice};
+use crate::{
+    error::ApiError,
+    form::Form,
+    gateway::{Call, Timing},
+    serving::TaskState,
+    tasks::TaskSlice,
+};
 
 pub async fn handle<T: TaskSlice>(
     State(state): State<Arc<TaskState>>,
@@ -24,8 +30,24 @@ pub async fn handle<T: TaskSlice>(
         header?;
         parse::<T>(request, state.max_body_bytes, &state.media_urls).await
     };
-    let answer = state.gateway.run::<T>(&call, slot, parse).await;
-    respond(&call, answer.map(T::to_json))
+    let answered = state.gateway.run::<T>(&call, slot, parse).await;
+    let timing = answered.as_ref().ok().map(|answered| answered.timing);
+    let mut response = respond(&call, answered.map(|answered| T::to_json(answered.answer)));
+    if let Some(timing) = timing {
+        timing_headers(response.headers_mut(), &timing);
+    }
+    response
+}
+
+/// `x-queue-time`, `x-compute-time` and `x-total-time` in milliseconds, as TEI sends them.
+pub fn timing_headers(headers: &mut HeaderMap, timing: &Timing) {
+    for (name, took) in [
+        ("x-queue-time", timing.queue),
+        ("x-compute-time", timing.compute),
+        ("x-total-time", timing.total),
+    ] {
+        headers.insert(name, HeaderValue::from(took.as_millis() as u64));
+    }
 }
 
 /// The request of `T` from a body; a field `T` did not take is an error.

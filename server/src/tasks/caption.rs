@@ -2,13 +2,14 @@
 
 use mplug2_model::decode::DecodeOverrides;
 
-use super::{decoding, prelude::*};
+use super::{SchemaContext, decoding, frames, prelude::*};
 
 pub struct Caption;
 
 pub struct CaptionRequest {
     media: Media,
     decoding: DecodeOverrides,
+    num_frames: Option<usize>,
 }
 
 impl TaskSlice for Caption {
@@ -26,6 +27,7 @@ impl TaskSlice for Caption {
         Ok(CaptionRequest {
             media: media::from_form_or_url(form, urls).await?,
             decoding: decoding::from_form(form)?,
+            num_frames: frames::from_form(form)?,
         })
     }
 
@@ -36,22 +38,25 @@ impl TaskSlice for Caption {
         Ok(CaptionRequest {
             media: media::from_message(message.media, urls).await?,
             decoding: decoding::from_message(message.decoding),
+            num_frames: frames::from_message(message.num_frames),
         })
     }
 
-    fn validate(request: &CaptionRequest, _limits: &RequestLimits) -> Result<(), ApiError> {
-        media::validate(&request.media)
+    fn validate(request: &CaptionRequest, limits: &RequestLimits) -> Result<(), ApiError> {
+        media::validate(&request.media)?;
+        frames::validate(request.num_frames, limits)
     }
 
     async fn run(
         engine: &Engine,
         request: CaptionRequest,
-        deadline: Instant,
+        work: &Work,
     ) -> Result<String, ModelError> {
-        let executor = engine.executor(&[Task::Caption], deadline);
+        let executor = engine
+            .executor(&[Task::Caption], work)
+            .with_num_frames(request.num_frames);
         let context = engine.context();
         let ids = pipelines::caption_ids(context, &executor, request.media, request.decoding).await;
-        engine.log_timing(Self::NAME, &executor);
         let ids = ids?;
         engine.count_tokens(Self::NAME, &ids);
         Ok(context
@@ -67,8 +72,10 @@ impl TaskSlice for Caption {
         pb::CaptionResponse { caption }
     }
 
-    fn openapi() -> Json {
-        let body = json!({ "allOf": [ { "$ref": "#/components/schemas/Media" }, { "$ref": "#/components/schemas/Decoding" } ] });
+    fn openapi(context: &SchemaContext<'_>) -> Json {
+        let mut fields = decoding::properties(context);
+        fields["num_frames"] = frames::schema(context.limits);
+        let body = media::body_schema(context, fields, &[]);
         json!({ "post": {
             "summary": "Caption an image, a video or a list of frames",
             "requestBody": { "required": true, "content": {

@@ -1,6 +1,6 @@
 //! Zero-shot classification of one medium over the given labels, best first.
 
-use super::{labelled::MediumAndTexts, prelude::*};
+use super::{SchemaContext, labelled::MediumAndTexts, prelude::*};
 
 pub struct Classify;
 
@@ -23,7 +23,7 @@ impl TaskSlice for Classify {
         message: pb::ClassifyRequest,
         urls: &MediaUrls,
     ) -> Result<MediumAndTexts, ApiError> {
-        MediumAndTexts::from_message(message.media, message.labels, urls).await
+        MediumAndTexts::from_message(message.media, message.labels, message.num_frames, urls).await
     }
 
     fn validate(request: &MediumAndTexts, limits: &RequestLimits) -> Result<(), ApiError> {
@@ -33,13 +33,12 @@ impl TaskSlice for Classify {
     async fn run(
         engine: &Engine,
         request: MediumAndTexts,
-        deadline: Instant,
+        work: &Work,
     ) -> Result<Vec<(String, f32)>, ModelError> {
-        let executor = engine.executor(&[Task::Classify], deadline);
-        let labels =
-            pipelines::classify(engine.context(), &executor, request.media, &request.texts).await;
-        engine.log_timing(Self::NAME, &executor);
-        labels
+        let executor = engine
+            .executor(&[Task::Classify], work)
+            .with_num_frames(request.num_frames);
+        pipelines::classify(engine.context(), &executor, request.media, &request.texts).await
     }
 
     fn to_json(labels: Vec<(String, f32)>) -> Json {
@@ -58,8 +57,8 @@ impl TaskSlice for Classify {
         pb::ClassifyResponse { labels }
     }
 
-    fn openapi() -> Json {
-        let body = MediumAndTexts::schema("labels");
+    fn openapi(context: &SchemaContext<'_>) -> Json {
+        let body = MediumAndTexts::schema(context, "labels", context.limits.max_labels);
         json!({ "post": {
             "summary": "Zero-shot classification over the given labels, best first",
             "requestBody": { "required": true, "content": {

@@ -1,10 +1,11 @@
 //! A medium and a list of texts: the request shape of match (`texts`) and classify (`labels`).
 
-use super::prelude::*;
+use super::{SchemaContext, frames, prelude::*, schema};
 
 pub struct MediumAndTexts {
     pub media: Media,
     pub texts: Vec<String>,
+    pub num_frames: Option<usize>,
 }
 
 impl MediumAndTexts {
@@ -17,17 +18,20 @@ impl MediumAndTexts {
         Ok(MediumAndTexts {
             media: media::from_form_or_url(form, urls).await?,
             texts: form.texts(field)?,
+            num_frames: frames::from_form(form)?,
         })
     }
 
     pub async fn from_message(
         medium: Option<pb::Media>,
         texts: Vec<String>,
+        num_frames: Option<u32>,
         urls: &MediaUrls,
     ) -> Result<MediumAndTexts, ApiError> {
         Ok(MediumAndTexts {
             media: media::from_message(medium, urls).await?,
             texts,
+            num_frames: frames::from_message(num_frames),
         })
     }
 
@@ -39,12 +43,17 @@ impl MediumAndTexts {
         count_limit: Limit,
     ) -> Result<(), ApiError> {
         media::validate(&self.media)?;
+        frames::validate(self.num_frames, limits)?;
         Ok(limits.texts(field, count_limit, &self.texts)?)
     }
 
-    /// The OpenAPI schema of a body: the medium and the list `field`.
-    pub fn schema(field: &str) -> Json {
-        json!({ "allOf": [ { "$ref": "#/components/schemas/Media" },
-            { "type": "object", "required": [field], "properties": { field: { "type": "array", "items": { "type": "string" } } } } ] })
+    /// The OpenAPI schema of a body: the medium, `num_frames` and the list `field`.
+    pub fn schema(context: &SchemaContext<'_>, field: &str, max_items: usize) -> Json {
+        let text = schema::text(context.limits.max_text_chars);
+        let fields = json!({
+            field: { "type": "array", "minItems": 1, "maxItems": max_items, "items": text },
+            "num_frames": frames::schema(context.limits),
+        });
+        media::body_schema(context, fields, &[field])
     }
 }

@@ -1,6 +1,6 @@
 //! Image–text match (ITM) probability of each text for one medium.
 
-use super::{labelled::MediumAndTexts, prelude::*};
+use super::{SchemaContext, labelled::MediumAndTexts, prelude::*};
 
 pub struct Match;
 
@@ -23,7 +23,7 @@ impl TaskSlice for Match {
         message: pb::MatchRequest,
         urls: &MediaUrls,
     ) -> Result<MediumAndTexts, ApiError> {
-        MediumAndTexts::from_message(message.media, message.texts, urls).await
+        MediumAndTexts::from_message(message.media, message.texts, message.num_frames, urls).await
     }
 
     fn validate(request: &MediumAndTexts, limits: &RequestLimits) -> Result<(), ApiError> {
@@ -33,14 +33,12 @@ impl TaskSlice for Match {
     async fn run(
         engine: &Engine,
         request: MediumAndTexts,
-        deadline: Instant,
+        work: &Work,
     ) -> Result<Vec<f32>, ModelError> {
-        let executor = engine.executor(&[Task::Match], deadline);
-        let scores =
-            pipelines::match_texts(engine.context(), &executor, request.media, &request.texts)
-                .await;
-        engine.log_timing(Self::NAME, &executor);
-        scores
+        let executor = engine
+            .executor(&[Task::Match], work)
+            .with_num_frames(request.num_frames);
+        pipelines::match_texts(engine.context(), &executor, request.media, &request.texts).await
     }
 
     fn to_json(scores: Vec<f32>) -> Json {
@@ -51,8 +49,8 @@ impl TaskSlice for Match {
         pb::MatchResponse { scores }
     }
 
-    fn openapi() -> Json {
-        let body = MediumAndTexts::schema("texts");
+    fn openapi(context: &SchemaContext<'_>) -> Json {
+        let body = MediumAndTexts::schema(context, "texts", context.limits.max_texts);
         json!({ "post": {
             "summary": "Image-text match (ITM) probability of each text",
             "requestBody": { "required": true, "content": {

@@ -4,8 +4,9 @@
 
 use mplug2_model::preprocess::Media;
 use mplug2_proto::v1 as pb;
-use serde_json::Value as Json;
+use serde_json::{Value as Json, json};
 
+use super::SchemaContext;
 use crate::{
     error::ApiError,
     form::{Form, Value, bytes, text},
@@ -112,4 +113,58 @@ fn frame_list(values: Vec<Value>) -> Result<Vec<Vec<u8>>, ApiError> {
             .map(|part| bytes("frames", part))
             .collect(),
     }
+}
+
+/// The OpenAPI schema of one medium's bytes, by field.
+fn medium_property(field: &str, max_frames: usize) -> Json {
+    let bytes = json!({ "type": "string", "format": "byte", "minLength": 1 });
+    match field {
+        "image" => {
+            json!({ "type": "string", "format": "byte", "minLength": 1, "description": "An encoded image (JPEG, PNG, WebP, GIF)" })
+        }
+        "video" => {
+            json!({ "type": "string", "format": "byte", "minLength": 1, "description": "An encoded video (MP4, WebM, ...)" })
+        }
+        "frames" => json!({ "type": "array", "minItems": 1, "maxItems": max_frames, "items": bytes,
+            "description": "Encoded images taken as the frames of one video" }),
+        _ => {
+            json!({ "type": "string", "format": "uri", "description": "An http(s) URL the server fetches (--media-urls)" })
+        }
+    }
+}
+
+/// The mediums a body may hold: bytes always, URLs when the server fetches them.
+fn medium_fields(context: &SchemaContext<'_>) -> Vec<&'static str> {
+    let mut fields = vec!["image", "video", "frames"];
+    if context.media_urls {
+        fields.extend(["image_url", "video_url"]);
+    }
+    fields
+}
+
+/// A body holding exactly one medium beside `properties` (`required` among them), no other field.
+pub fn body_schema(context: &SchemaContext<'_>, properties: Json, required: &[&str]) -> Json {
+    let variants: Vec<Json> = medium_fields(context)
+        .into_iter()
+        .map(|field| {
+            let mut all = properties.clone();
+            all[field] = medium_property(field, context.limits.max_num_frames);
+            let mut needed: Vec<&str> = required.to_vec();
+            needed.push(field);
+            json!({ "type": "object", "required": needed, "properties": all, "additionalProperties": false })
+        })
+        .collect();
+    json!({ "oneOf": variants })
+}
+
+/// An embeddings item: exactly one medium's bytes.
+pub fn item_schema(context: &SchemaContext<'_>) -> Json {
+    let variants: Vec<Json> = ["image", "video", "frames"]
+        .into_iter()
+        .map(|field| {
+            json!({ "type": "object", "required": [field], "additionalProperties": false,
+                "properties": { field: medium_property(field, context.limits.max_num_frames) } })
+        })
+        .collect();
+    json!({ "oneOf": variants })
 }

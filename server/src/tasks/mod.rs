@@ -11,18 +11,24 @@ mod caption;
 mod classify;
 mod decoding;
 mod embeddings;
+mod frames;
 mod labelled;
 mod matching;
 mod media;
 mod prelude;
+mod rerank;
+mod schema;
+mod usage;
 mod vqa;
-
-use std::time::Instant;
 
 use mplug2_model::ModelError;
 
 use crate::{
-    engine::Engine, error::ApiError, form::Form, limits::RequestLimits, media_url::MediaUrls,
+    engine::{Engine, Work},
+    error::ApiError,
+    form::Form,
+    limits::RequestLimits,
+    media_url::MediaUrls,
 };
 
 /// One task, as a type: its names, request, answer and the conversions between them.
@@ -30,6 +36,8 @@ pub trait TaskSlice: Send + Sync + 'static {
     /// The `task` label of metrics and logs.
     const NAME: &'static str;
     const REST_PATH: &'static str;
+    /// Other paths of the same route (e.g. `/rerank` beside `/v1/rerank`).
+    const REST_ALIASES: &'static [&'static str] = &[];
     /// The method of `mplug2.v1.Inference`.
     const GRPC_METHOD: &'static str;
     /// Whether the task generates tokens (`mplug2_generated_tokens_total`).
@@ -58,15 +66,23 @@ pub trait TaskSlice: Send + Sync + 'static {
     fn run(
         engine: &Engine,
         request: Self::Request,
-        deadline: Instant,
+        work: &Work,
     ) -> impl Future<Output = Result<Self::Answer, ModelError>> + Send;
 
     fn to_json(answer: Self::Answer) -> serde_json::Value;
 
     fn to_reply(answer: Self::Answer) -> Self::Reply;
 
-    /// The route's OpenAPI path item (its `post` operation).
-    fn openapi() -> serde_json::Value;
+    /// The route's OpenAPI path item (its `post` operation) under this server's settings.
+    fn openapi(context: &SchemaContext<'_>) -> serde_json::Value;
+}
+
+/// What the OpenAPI document states besides the types: the limits and whether media URLs are
+/// fetched, as this server is configured.
+pub struct SchemaContext<'a> {
+    pub limits: &'a RequestLimits,
+    pub decode: &'a mplug2_model::decode::DecodeLimits,
+    pub media_urls: bool,
 }
 
 /// Something done once per task slice, with the slice as a type.
@@ -81,6 +97,7 @@ pub fn for_each_task(visitor: &mut impl TaskVisitor) {
     visitor.visit::<embeddings::Embeddings>();
     visitor.visit::<matching::Match>();
     visitor.visit::<classify::Classify>();
+    visitor.visit::<rerank::Rerank>();
 }
 
 /// The `task` labels of every slice, and of those that generate tokens.

@@ -1,7 +1,5 @@
 //! What every slice uses.
 
-pub(super) use std::time::Instant;
-
 pub(super) use mplug2_model::{
     ModelError,
     preprocess::Media,
@@ -12,7 +10,7 @@ pub(super) use serde_json::{Value as Json, json};
 
 pub(super) use super::{TaskSlice, media};
 pub(super) use crate::{
-    engine::Engine,
+    engine::{Engine, Work},
     error::ApiError,
     form::Form,
     limits::{Limit, RequestLimits},

@@ -2,7 +2,7 @@
 
 use mplug2_model::decode::DecodeOverrides;
 
-use super::{decoding, prelude::*};
+use super::{SchemaContext, decoding, frames, prelude::*, schema};
 
 pub struct Vqa;
 
@@ -10,6 +10,7 @@ pub struct VqaRequest {
     media: Media,
     question: String,
     decoding: DecodeOverrides,
+    num_frames: Option<usize>,
 }
 
 impl TaskSlice for Vqa {
@@ -28,6 +29,7 @@ impl TaskSlice for Vqa {
             media: media::from_form_or_url(form, urls).await?,
             question: form.text("question")?,
             decoding: decoding::from_form(form)?,
+            num_frames: frames::from_form(form)?,
         })
     }
 
@@ -39,20 +41,20 @@ impl TaskSlice for Vqa {
             media: media::from_message(message.media, urls).await?,
             question: message.question,
             decoding: decoding::from_message(message.decoding),
+            num_frames: frames::from_message(message.num_frames),
         })
     }
 
     fn validate(request: &VqaRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         media::validate(&request.media)?;
+        frames::validate(request.num_frames, limits)?;
         Ok(limits.text("question", Limit::QuestionChars, &request.question)?)
     }
 
-    async fn run(
-        engine: &Engine,
-        request: VqaRequest,
-        deadline: Instant,
-    ) -> Result<String, ModelError> {
-        let executor = engine.executor(&[Task::Vqa], deadline);
+    async fn run(engine: &Engine, request: VqaRequest, work: &Work) -> Result<String, ModelError> {
+        let executor = engine
+            .executor(&[Task::Vqa], work)
+            .with_num_frames(request.num_frames);
         let context = engine.context();
         let ids = pipelines::vqa_ids(
             context,
@@ -62,7 +64,6 @@ impl TaskSlice for Vqa {
             request.decoding,
         )
         .await;
-        engine.log_timing(Self::NAME, &executor);
         let ids = ids?;
         engine.count_tokens(Self::NAME, &ids);
         Ok(context.text.answer_text(&ids))
@@ -76,9 +77,11 @@ impl TaskSlice for Vqa {
         pb::VqaResponse { answer }
     }
 
-    fn openapi() -> Json {
-        let body = json!({ "allOf": [ { "$ref": "#/components/schemas/Media" }, { "$ref": "#/components/schemas/Decoding" },
-            { "type": "object", "required": ["question"], "properties": { "question": { "type": "string" } } } ] });
+    fn openapi(context: &SchemaContext<'_>) -> Json {
+        let mut fields = decoding::properties(context);
+        fields["num_frames"] = frames::schema(context.limits);
+        fields["question"] = schema::text(context.limits.max_question_chars);
+        let body = media::body_schema(context, fields, &["question"]);
         json!({ "post": {
             "summary": "Answer a question about an image, a video or a list of frames",
             "requestBody": { "required": true, "content": {

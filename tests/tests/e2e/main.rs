@@ -13,6 +13,7 @@ mod grpc_goldens;
 mod health;
 mod l0_media_url;
 mod metrics;
+mod openai_surface;
 mod overload;
 mod rest_goldens;
 mod shutdown;

@@ -2,13 +2,46 @@
 
 use crate::{
     form::{Value, bytes, text},
-    tasks::prelude::*,
+    tasks::{SchemaContext, frames, prelude::*, schema},
 };
 
 /// One input to embed.
 pub enum EmbedInput {
     Text(String),
     Media(Media),
+}
+
+/// An input ready for its pipeline: a text as its token ids.
+pub enum Tokenized {
+    Text(Vec<i64>),
+    Media(Media),
+}
+
+impl EmbedInput {
+    /// The model task that embeds it.
+    pub fn task(&self) -> Task {
+        match self {
+            EmbedInput::Text(_) => Task::EmbedText,
+            EmbedInput::Media(medium) => pipelines::embed_task(medium),
+        }
+    }
+
+    pub fn tokenized(self, context: &pipelines::TaskContext) -> Result<Tokenized, ModelError> {
+        Ok(match self {
+            EmbedInput::Text(text) => Tokenized::Text(context.text.caption_ids(&text)?),
+            EmbedInput::Media(medium) => Tokenized::Media(medium),
+        })
+    }
+}
+
+impl Tokenized {
+    /// Tokens it counts in `usage` (a medium: none).
+    pub fn tokens(&self) -> usize {
+        match self {
+            Tokenized::Text(ids) => ids.len(),
+            Tokenized::Media(_) => 0,
+        }
+    }
 }
 
 /// A string, a list of strings, or a list of items `{"text"}`, `{"image"}`, `{"video"}` or
@@ -89,4 +122,26 @@ pub fn from_message(inputs: Vec<pb::EmbedInput>) -> Result<Vec<EmbedInput>, ApiE
             ))),
         })
         .collect()
+}
+
+/// The OpenAPI schema of a JSON body.
+pub fn schema(context: &SchemaContext<'_>) -> Json {
+    let limits = context.limits;
+    let text = schema::text(limits.max_text_chars);
+    json!({
+        "type": "object", "required": ["input"], "additionalProperties": false,
+        "properties": {
+            "input": { "oneOf": [
+                text,
+                { "type": "array", "minItems": 1, "maxItems": limits.max_inputs, "items": { "oneOf": [
+                    text,
+                    { "type": "object", "required": ["text"], "additionalProperties": false, "properties": { "text": text } },
+                    media::item_schema(context) ] } } ] },
+            "model": { "type": "string", "description": "Accepted for OpenAI compatibility; the one loaded model answers" },
+            "user": { "type": "string", "description": "Accepted for OpenAI compatibility" },
+            "encoding_format": { "type": "string", "enum": ["float", "base64"], "description": "base64: little-endian float32 bytes" },
+            "dimensions": { "type": "integer", "description": "Only the model's own width is served" },
+            "num_frames": frames::schema(limits)
+        }
+    })
 }

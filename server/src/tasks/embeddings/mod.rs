@@ -1,32 +1,23 @@
 //! Retrieval embeddings (L2-normalised) of texts, images, videos and frame lists, in OpenAI's
 //! shape on REST.
 
+mod answer;
 mod inputs;
 
-use base64::Engine as _;
 use futures::future::try_join_all;
 
-use super::prelude::*;
+use super::{SchemaContext, frames, prelude::*, usage::Usage};
+use answer::{EmbedAnswer, Encoding};
 use inputs::EmbedInput;
 
 pub struct Embeddings;
 
-/// How the answer encodes its vectors (OpenAI's `encoding_format`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Float,
-    Base64,
-}
-
 pub struct EmbedRequest {
     inputs: Vec<EmbedInput>,
     encoding: Encoding,
-}
-
-pub struct EmbedAnswer {
-    vectors: Vec<Vec<f32>>,
-    encoding: Encoding,
-    model: String,
+    /// OpenAI's `dimensions`: only the model's own width is served.
+    dimensions: Option<usize>,
+    num_frames: Option<usize>,
 }
 
 impl TaskSlice for Embeddings {
@@ -40,7 +31,8 @@ impl TaskSlice for Embeddings {
     type Reply = pb::EmbedResponse;
 
     async fn from_form(form: &mut Form, _urls: &MediaUrls) -> Result<EmbedRequest, ApiError> {
-        // OpenAI clients send `model` (one model is served, so any value) and `encoding_format`.
+        // OpenAI clients send `model` (one model is served, so any value), `user` and
+        // `encoding_format`.
         let _model = form.optional_text("model")?;
         let _user = form.optional_text("user")?;
         let encoding = match form.optional_text("encoding_format")?.as_deref() {
@@ -52,9 +44,13 @@ impl TaskSlice for Embeddings {
                 )));
             }
         };
+        let dimensions = form.number("dimensions")?.map(|n| n as usize);
+        let num_frames = frames::from_form(form)?;
         Ok(EmbedRequest {
             inputs: inputs::from_form(form)?,
             encoding,
+            dimensions,
+            num_frames,
         })
     }
 
@@ -65,11 +61,14 @@ impl TaskSlice for Embeddings {
         Ok(EmbedRequest {
             inputs: inputs::from_message(message.inputs)?,
             encoding: Encoding::Float,
+            dimensions: message.dimensions.map(|n| n as usize),
+            num_frames: frames::from_message(message.num_frames),
         })
     }
 
     fn validate(request: &EmbedRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         limits.count("input", Limit::Inputs, request.inputs.len())?;
+        frames::validate(request.num_frames, limits)?;
         request.inputs.iter().try_for_each(|input| match input {
             EmbedInput::Text(text) => Ok(limits.text("input", Limit::TextChars, text)?),
             EmbedInput::Media(medium) => media::validate(medium),
@@ -79,109 +78,66 @@ impl TaskSlice for Embeddings {
     async fn run(
         engine: &Engine,
         request: EmbedRequest,
-        deadline: Instant,
+        work: &Work,
     ) -> Result<EmbedAnswer, ModelError> {
-        let tasks: Vec<Task> = request
+        let context = engine.context();
+        if let (Some(asked), Some(width)) = (request.dimensions, context.embed_dim)
+            && asked != width
+        {
+            return Err(ModelError::InvalidInput(format!(
+                "`dimensions` is {asked}, but this model's embeddings have {width} dimensions; \
+                 only {width} is served (its retrieval head is not trained for shorter prefixes)"
+            )));
+        }
+        let tasks: Vec<Task> = request.inputs.iter().map(EmbedInput::task).collect();
+        // Texts are tokenized here once: for the pipeline and for `usage`.
+        let inputs = request
             .inputs
-            .iter()
-            .map(|input| match input {
-                EmbedInput::Text(_) => Task::EmbedText,
-                EmbedInput::Media(medium) => pipelines::embed_task(medium),
-            })
-            .collect();
-        let executor = engine.executor(&tasks, deadline);
-        let (context, executor_ref) = (engine.context(), &executor);
-        let vectors = try_join_all(request.inputs.into_iter().map(|input| async move {
+            .into_iter()
+            .map(|input| input.tokenized(context))
+            .collect::<Result<Vec<_>, _>>()?;
+        let prompt_tokens = inputs.iter().map(inputs::Tokenized::tokens).sum();
+        let executor = engine
+            .executor(&tasks, work)
+            .with_num_frames(request.num_frames);
+        let executor = &executor;
+        let vectors = try_join_all(inputs.into_iter().map(|input| async move {
             match input {
-                EmbedInput::Text(text) => pipelines::embed_text(context, executor_ref, &text).await,
-                EmbedInput::Media(medium) => {
-                    pipelines::embed_media(context, executor_ref, medium).await
+                inputs::Tokenized::Text(ids) => {
+                    pipelines::embed_text_ids(context, executor, ids).await
+                }
+                inputs::Tokenized::Media(medium) => {
+                    pipelines::embed_media(context, executor, medium).await
                 }
             }
         }))
-        .await;
-        engine.log_timing(Self::NAME, &executor);
+        .await?;
         Ok(EmbedAnswer {
-            vectors: vectors?,
+            vectors,
             encoding: request.encoding,
             model: engine.info().name.clone(),
+            usage: Usage::new(prompt_tokens, 0),
         })
     }
 
     fn to_json(answer: EmbedAnswer) -> Json {
-        let data: Vec<_> = answer
-            .vectors
-            .into_iter()
-            .enumerate()
-            .map(|(index, vector)| {
-                let embedding = match answer.encoding {
-                    Encoding::Float => json!(vector),
-                    Encoding::Base64 => {
-                        let bytes: Vec<u8> = vector.iter().flat_map(|x| x.to_le_bytes()).collect();
-                        json!(base64::engine::general_purpose::STANDARD.encode(bytes))
-                    }
-                };
-                json!({ "object": "embedding", "index": index, "embedding": embedding })
-            })
-            .collect();
-        json!({ "object": "list", "data": data, "model": answer.model })
+        answer.into_json()
     }
 
     fn to_reply(answer: EmbedAnswer) -> pb::EmbedResponse {
-        let embeddings = answer
-            .vectors
-            .into_iter()
-            .enumerate()
-            .map(|(index, values)| pb::Embedding {
-                index: index as u32,
-                values,
-            })
-            .collect();
-        pb::EmbedResponse {
-            embeddings,
-            model: answer.model,
-        }
+        answer.into_reply()
     }
 
-    fn openapi() -> Json {
+    fn openapi(context: &SchemaContext<'_>) -> Json {
         json!({ "post": {
             "summary": "Retrieval embeddings (L2-normalised) of texts and media, in the OpenAI shape",
             "description": "In multipart, every part is one input in order: `input` or `text` parts are texts, `image` and `video` parts media, consecutive `frames` parts one frame list.",
             "requestBody": { "required": true, "content": {
-                "application/json": { "schema": request_schema() },
+                "application/json": { "schema": inputs::schema(context) },
                 "multipart/form-data": { "schema": { "type": "object" } } } },
             "responses": {
-                "200": { "description": "One embedding per input", "content": { "application/json": { "schema": response_schema() } } },
+                "200": { "description": "One embedding per input", "content": { "application/json": { "schema": EmbedAnswer::schema() } } },
                 "default": { "$ref": "#/components/responses/Error" } }
         }})
     }
-}
-
-fn request_schema() -> Json {
-    json!({
-        "type": "object", "required": ["input"],
-        "properties": {
-            "input": { "oneOf": [
-                { "type": "string" },
-                { "type": "array", "items": { "oneOf": [
-                    { "type": "string" },
-                    { "type": "object", "required": ["text"], "properties": { "text": { "type": "string" } } },
-                    { "$ref": "#/components/schemas/Media" } ] } } ] },
-            "model": { "type": "string", "description": "Accepted for OpenAI compatibility; the one loaded model answers" },
-            "encoding_format": { "type": "string", "enum": ["float", "base64"], "description": "base64: little-endian float32 bytes" }
-        }
-    })
-}
-
-fn response_schema() -> Json {
-    json!({
-        "type": "object", "required": ["object", "data", "model"],
-        "properties": {
-            "object": { "const": "list" },
-            "model": { "type": "string" },
-            "data": { "type": "array", "items": { "type": "object", "required": ["object", "index", "embedding"], "properties": {
-                "object": { "const": "embedding" }, "index": { "type": "integer" },
-                "embedding": { "oneOf": [ { "type": "array", "items": { "type": "number" } }, { "type": "string" } ] } } } }
-        }
-    })
 }
