@@ -41,6 +41,8 @@ pub struct Metrics {
     pub module_executions_total: IntCounterVec,
     pub module_items_total: IntCounterVec,
     pub generated_tokens_total: IntCounterVec,
+    /// Streamed answers: time from arrival to the first text sent.
+    pub time_to_first_token_seconds: HistogramVec,
     /// Items removed from a queue before running (decoder: also between two steps): their
     /// caller left, or their deadline passed.
     pub dropped_items_total: IntCounterVec,
@@ -154,6 +156,12 @@ impl Metrics {
                 "mplug2_generated_tokens_total",
                 "Tokens of the returned answers and captions.",
                 &["task"],
+            )?,
+            time_to_first_token_seconds: histogram(
+                "mplug2_time_to_first_token_seconds",
+                "Streamed answers: time from the request's arrival to its first text.",
+                "task",
+                &DURATION_BUCKETS,
             )?,
             dropped_items_total: counter(
                 "mplug2_dropped_items_total",

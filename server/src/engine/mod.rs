@@ -26,7 +26,7 @@ use batchers::Batchers;
 pub use executor::RequestExecutor;
 pub use load::{LoadError, LoadSettings, load};
 pub use model_info::ModelInfo;
-pub use work::{RequestTiming, Work};
+pub use work::{Progress, RequestTiming, Work};
 
 pub struct Engine {
     model: Arc<Model>,

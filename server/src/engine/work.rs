@@ -29,8 +29,13 @@ impl RequestTiming {
     }
 }
 
+/// Where the stable token prefix of a request's decoding goes as it grows (streaming).
+pub type Progress = tokio::sync::mpsc::UnboundedSender<Vec<i64>>;
+
 pub struct Work {
     pub deadline: Instant,
+    /// Set when the request streams its answer.
+    pub progress: Option<Progress>,
     timing: Mutex<RequestTiming>,
 }
 
@@ -38,6 +43,7 @@ impl Work {
     pub fn new(deadline: Instant) -> Work {
         Work {
             deadline,
+            progress: None,
             timing: Mutex::new(RequestTiming::default()),
         }
     }

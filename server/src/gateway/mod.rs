@@ -5,19 +5,21 @@
 mod admission;
 mod call;
 mod intake;
+mod stream;
 
 use std::{
     sync::{Arc, OnceLock},
     time::{Duration, Instant},
 };
 
-pub use admission::Admission;
+pub use admission::{Admission, Permit};
 pub use call::{Call, Protocol, client_request_id, presented_key};
 pub use intake::{Intake, IntakeSlot};
+pub use stream::Piece;
 
 use crate::{
     config::Secret,
-    engine::{Engine, Work},
+    engine::{Engine, Progress, Work},
     error::ApiError,
     health::Health,
     limits::RequestLimits,
@@ -105,56 +107,55 @@ impl Gateway {
         self.intake.enter()
     }
 
-    /// Runs one request of task `T`: holds its intake slot, checks the key, reads the request
-    /// (only for an authorised caller, and before admission so that a slow upload holds no
-    /// admission slot), admits it, validates it and runs it within its deadline, and records the
-    /// outcome.
+    /// Runs one request of task `T` to its answer (`admit`, then `Admitted::run`).
     pub async fn run<T: TaskSlice>(
-        &self,
+        self: &Arc<Self>,
         call: &Call,
         slot: Result<IntakeSlot, ApiError>,
         request: impl Future<Output = Result<T::Request, ApiError>>,
     ) -> Result<Answered<T::Answer>, ApiError> {
+        self.admit::<T>(call, slot, request).await?.run().await
+    }
+
+    /// Takes one request of task `T` up to the work: holds its intake slot, checks the key,
+    /// reads the request (only for an authorised caller, and before admission so that a slow
+    /// upload holds no admission slot) and admits it. A refusal is recorded here.
+    pub async fn admit<T: TaskSlice>(
+        self: &Arc<Self>,
+        call: &Call,
+        slot: Result<IntakeSlot, ApiError>,
+        request: impl Future<Output = Result<T::Request, ApiError>>,
+    ) -> Result<Admitted<T>, ApiError> {
         let started = Instant::now();
-        let outcome = async {
-            let _slot = slot?;
+        let admitted = async {
+            let slot = slot?;
             self.authorize(call)?;
             let request = request.await?;
-            let _permit = self.admission.admit()?;
+            let permit = self.admission.admit()?;
             let engine = self
                 .engine
                 .get()
+                .cloned()
                 .ok_or_else(|| ApiError::Unavailable("the model is not loaded yet".into()))?;
             let budget = self.budget(call);
-            let work = Work::new(started + budget);
-            let running = async {
-                T::validate(&request, &self.limits)?;
-                T::run(engine, request, &work)
-                    .await
-                    .map_err(|error| ApiError::from_model(error, &call.request_id))
-            };
-            let outcome = tokio::time::timeout_at(work.deadline.into(), running).await;
-            let timing = work.timing();
-            engine.log_timing(T::NAME, &timing);
-            match outcome {
-                Ok(result) => result.map(|answer| Answered {
-                    answer,
-                    timing: Timing {
-                        queue: timing.queued(),
-                        compute: timing.compute(),
-                        total: started.elapsed(),
-                    },
-                }),
-                Err(_) => Err(ApiError::Timeout(format!(
-                    "the request took longer than its deadline of {} ms",
-                    budget.as_millis()
-                ))),
-            }
+            Ok(Admitted {
+                gateway: Arc::clone(self),
+                call: call.clone(),
+                started,
+                budget,
+                work: Work::new(started + budget),
+                request,
+                engine,
+                _slot: slot,
+                _permit: permit,
+            })
         }
-        .await
-        .map_err(|error| error.with_retry_after(self.retry_after_s));
-        self.record(T::NAME, call, started, &outcome);
-        outcome
+        .await;
+        admitted.map_err(|error: ApiError| {
+            let error = error.with_retry_after(self.retry_after_s);
+            self.record::<()>(T::NAME, call, started, &Err(error.clone()));
+            error
+        })
     }
 
     fn record<A>(
@@ -208,6 +209,75 @@ impl Gateway {
         call.timeout.map_or(self.request_timeout, |client| {
             client.min(self.request_timeout)
         })
+    }
+}
+
+/// A request past intake, key, parsing and admission; it holds its slots until it has run.
+pub struct Admitted<T: TaskSlice> {
+    gateway: Arc<Gateway>,
+    call: Call,
+    started: Instant,
+    budget: Duration,
+    work: Work,
+    request: T::Request,
+    engine: Arc<Engine>,
+    _slot: IntakeSlot,
+    _permit: Permit,
+}
+
+impl<T: TaskSlice> Admitted<T> {
+    pub fn request(&self) -> &T::Request {
+        &self.request
+    }
+
+    pub fn engine(&self) -> &Arc<Engine> {
+        &self.engine
+    }
+
+    /// Sends the stable token prefix of the request's decoding to `progress` as it grows.
+    pub fn with_progress(mut self, progress: Progress) -> Admitted<T> {
+        self.work.progress = Some(progress);
+        self
+    }
+
+    /// Validates and runs the request within its deadline, and records the outcome.
+    pub async fn run(self) -> Result<Answered<T::Answer>, ApiError> {
+        let Admitted {
+            gateway,
+            call,
+            started,
+            budget,
+            work,
+            request,
+            engine,
+            ..
+        } = self;
+        let running = async {
+            T::validate(&request, &gateway.limits)?;
+            T::run(&engine, request, &work)
+                .await
+                .map_err(|error| ApiError::from_model(error, &call.request_id))
+        };
+        let outcome = tokio::time::timeout_at(work.deadline.into(), running).await;
+        let timing = work.timing();
+        engine.log_timing(T::NAME, &timing);
+        let outcome = match outcome {
+            Ok(result) => result.map(|answer| Answered {
+                answer,
+                timing: Timing {
+                    queue: timing.queued(),
+                    compute: timing.compute(),
+                    total: started.elapsed(),
+                },
+            }),
+            Err(_) => Err(ApiError::Timeout(format!(
+                "the request took longer than its deadline of {} ms",
+                budget.as_millis()
+            ))),
+        }
+        .map_err(|error| error.with_retry_after(gateway.retry_after_s));
+        gateway.record(T::NAME, &call, started, &outcome);
+        outcome
     }
 }
 

@@ -7,6 +7,7 @@
 mod call;
 mod info;
 mod refusals;
+mod stream;
 mod task;
 
 use std::sync::Arc;
@@ -32,11 +33,14 @@ pub fn router(
     struct Methods(axum::Router<Arc<TaskState>>);
     impl TaskVisitor for Methods {
         fn visit<T: TaskSlice>(&mut self) {
-            let methods = std::mem::take(&mut self.0);
-            self.0 = methods.route(
-                &format!("{SERVICE}{}", T::GRPC_METHOD),
-                post(task::handle::<T>),
-            );
+            let mut methods = std::mem::take(&mut self.0);
+            if let Some(method) = T::GRPC_METHOD {
+                methods = methods.route(&format!("{SERVICE}{method}"), post(task::handle::<T>));
+            }
+            if let Some(method) = T::GRPC_STREAM_METHOD {
+                methods = methods.route(&format!("{SERVICE}{method}"), post(stream::handle::<T>));
+            }
+            self.0 = methods;
         }
     }
     let mut methods = Methods(axum::Router::new());

@@ -1,9 +1,9 @@
-//! The gRPC method of a task slice: tonic's codec decodes the message (within twice the body
-//! limit) and encodes the answer; the gateway runs it as it runs a REST request.
+//! The gRPC unary method of a task slice: tonic's codec decodes the message (within twice the
+//! body limit) and encodes the answer; the gateway runs it as it runs a REST request.
 
 use std::{marker::PhantomData, pin::Pin, sync::Arc};
 
-use axum::{extract::State, response::Response};
+use axum::{extract::State, http::HeaderMap, response::Response};
 use prost::Message;
 use tonic::{Status, server::Grpc, server::UnaryService};
 use tonic_prost::ProstCodec;
@@ -11,7 +11,7 @@ use tonic_prost::ProstCodec;
 use super::call;
 use crate::{
     error::ApiError,
-    gateway::{Call, IntakeSlot, Timing},
+    gateway::{Call, Gateway, IntakeSlot, Timing},
     serving::TaskState,
     tasks::TaskSlice,
 };
@@ -20,39 +20,19 @@ pub async fn handle<T: TaskSlice>(
     State(state): State<Arc<TaskState>>,
     request: axum::extract::Request,
 ) -> Response {
-    let (call, header) = call::from_headers(request.headers());
-    // The intake slot first: no message is read beyond --max-pending-requests.
-    let slot = match state.gateway.receive() {
-        Ok(slot) => slot,
-        Err(error) => {
-            let refused = state
-                .gateway
-                .run::<T>(&call, Err(error), std::future::pending())
-                .await;
-            let error = refused.err().unwrap_or_else(|| ApiError::Internal {
-                request_id: call.request_id.clone(),
-            });
-            return failed(error, &call).into_http::<axum::body::Body>();
-        }
+    let incoming = match Incoming::<T>::receive(state, request.headers()).await {
+        Ok(incoming) => incoming,
+        Err(refused) => return refused,
     };
-    // Twice the body limit: a message up to the limit passes, one a little over gets the
-    // contract's INVALID_ARGUMENT from the size check below, and a far larger one is refused by
-    // tonic from its length prefix before it is buffered (OUT_OF_RANGE, rewritten by `refusals`).
-    let max_message = state.max_body_bytes.saturating_mul(2);
-    let method = Method::<T> {
-        state,
-        call,
-        header: Some(header),
-        slot: Some(slot),
-        task: PhantomData,
-    };
-    let mut grpc = Grpc::new(ProstCodec::<T::Reply, T::Message>::default())
-        .apply_max_message_size_config(Some(max_message), None);
-    grpc.unary(method, request).await.map(axum::body::Body::new)
+    incoming
+        .grpc::<T::Reply>()
+        .unary(Unary(incoming), request)
+        .await
+        .map(axum::body::Body::new)
 }
 
-/// One call of `T`'s method.
-struct Method<T> {
+/// A call of one of `T`'s methods, until its message arrives.
+pub struct Incoming<T> {
     state: Arc<TaskState>,
     call: Call,
     header: Option<Result<(), ApiError>>,
@@ -60,33 +40,101 @@ struct Method<T> {
     task: PhantomData<fn() -> T>,
 }
 
-type Answer<R> = Pin<Box<dyn Future<Output = Result<tonic::Response<R>, Status>> + Send>>;
+/// What the gateway runs of a call.
+pub struct Received<P> {
+    pub gateway: Arc<Gateway>,
+    pub call: Call,
+    pub slot: Result<IntakeSlot, ApiError>,
+    pub parse: P,
+}
 
-impl<T: TaskSlice> UnaryService<T::Message> for Method<T> {
-    type Response = T::Reply;
-    type Future = Answer<T::Reply>;
+impl<T: TaskSlice> Incoming<T> {
+    /// The call with its intake slot, taken before the message is read; a refusal is the answer.
+    pub async fn receive(
+        state: Arc<TaskState>,
+        headers: &HeaderMap,
+    ) -> Result<Incoming<T>, Response> {
+        let (call, header) = call::from_headers(headers);
+        match state.gateway.receive() {
+            Ok(slot) => Ok(Incoming {
+                state,
+                call,
+                header: Some(header),
+                slot: Some(slot),
+                task: PhantomData,
+            }),
+            Err(error) => {
+                let refused = state
+                    .gateway
+                    .run::<T>(&call, Err(error), std::future::pending())
+                    .await;
+                let error = refused.err().unwrap_or_else(|| ApiError::Internal {
+                    request_id: call.request_id.clone(),
+                });
+                Err(failed(error, &call).into_http::<axum::body::Body>())
+            }
+        }
+    }
 
-    fn call(&mut self, request: tonic::Request<T::Message>) -> Self::Future {
+    /// tonic's server side of the call, answering `R`. Twice the body limit: a message up to the
+    /// limit passes, one a little over gets the contract's INVALID_ARGUMENT from the size check
+    /// of `take`, and a far larger one is refused by tonic from its length prefix before it is
+    /// buffered (OUT_OF_RANGE, rewritten by `refusals`).
+    pub fn grpc<R: Message + Send + 'static>(&self) -> Grpc<ProstCodec<R, T::Message>> {
+        let max_message = self.state.max_body_bytes.saturating_mul(2);
+        Grpc::new(ProstCodec::default()).apply_max_message_size_config(Some(max_message), None)
+    }
+
+    /// The message, for the gateway: its size checked, then converted.
+    pub fn take(
+        &mut self,
+        message: T::Message,
+    ) -> Received<impl Future<Output = Result<T::Request, ApiError>> + Send + 'static> {
         let state = Arc::clone(&self.state);
         let call = self.call.clone();
         let header = self.header.take().unwrap_or(Ok(()));
         let slot = self.slot.take().ok_or_else(|| ApiError::Internal {
             request_id: call.request_id.clone(),
         });
-        let message = request.into_inner();
-        Box::pin(async move {
+        let gateway = Arc::clone(&state.gateway);
+        let parse = async move {
+            header?;
+            let size = message.encoded_len();
             let max_body_bytes = state.max_body_bytes;
-            let parse = async {
-                header?;
-                let size = message.encoded_len();
-                if size > max_body_bytes {
-                    return Err(ApiError::PayloadTooLarge(format!(
-                        "the message is {size} bytes, over the limit of {max_body_bytes} (--max-body-bytes)"
-                    )));
-                }
-                T::from_message(message, &state.media_urls).await
-            };
-            match state.gateway.run::<T>(&call, slot, parse).await {
+            if size > max_body_bytes {
+                return Err(ApiError::PayloadTooLarge(format!(
+                    "the message is {size} bytes, over the limit of {max_body_bytes} (--max-body-bytes)"
+                )));
+            }
+            T::from_message(message, &state.media_urls).await
+        };
+        Received {
+            gateway,
+            call,
+            slot,
+            parse,
+        }
+    }
+}
+
+struct Unary<T>(Incoming<T>);
+
+type Answer<R> = Pin<Box<dyn Future<Output = Result<tonic::Response<R>, Status>> + Send>>;
+
+impl<T: TaskSlice> UnaryService<T::Message> for Unary<T> {
+    type Response = T::Reply;
+    type Future = Answer<T::Reply>;
+
+    fn call(&mut self, request: tonic::Request<T::Message>) -> Self::Future {
+        let received = self.0.take(request.into_inner());
+        Box::pin(async move {
+            let Received {
+                gateway,
+                call,
+                slot,
+                parse,
+            } = received;
+            match gateway.run::<T>(&call, slot, parse).await {
                 Ok(answered) => {
                     let mut response = respond(&call, T::to_reply(answered.answer));
                     timing_metadata(response.metadata_mut(), &answered.timing);
@@ -108,7 +156,7 @@ pub fn respond<M>(call: &Call, message: M) -> tonic::Response<M> {
 }
 
 /// The REST timing headers, as metadata.
-fn timing_metadata(metadata: &mut tonic::metadata::MetadataMap, timing: &Timing) {
+pub fn timing_metadata(metadata: &mut tonic::metadata::MetadataMap, timing: &Timing) {
     for (name, took) in [
         ("x-queue-time", timing.queue),
         ("x-compute-time", timing.compute),
@@ -119,7 +167,7 @@ fn timing_metadata(metadata: &mut tonic::metadata::MetadataMap, timing: &Timing)
 }
 
 /// The error's status, with the request id in the `x-request-id` metadata.
-fn failed(error: ApiError, call: &Call) -> Status {
+pub fn failed(error: ApiError, call: &Call) -> Status {
     let mut status = Status::from(error);
     if let Ok(id) = call.request_id.parse() {
         status.metadata_mut().insert("x-request-id", id);

@@ -6,6 +6,7 @@ mod docs;
 mod models;
 mod ops;
 pub mod parse;
+mod stream;
 mod task;
 
 use std::sync::Arc;

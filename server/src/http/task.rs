@@ -30,7 +30,14 @@ pub async fn handle<T: TaskSlice>(
         header?;
         parse::<T>(request, state.max_body_bytes, &state.media_urls).await
     };
-    let answered = state.gateway.run::<T>(&call, slot, parse).await;
+    let admitted = match state.gateway.admit::<T>(&call, slot, parse).await {
+        Ok(admitted) => admitted,
+        Err(error) => return respond(&call, Err(error)),
+    };
+    if let Some(frames) = T::sse(admitted.engine(), admitted.request()) {
+        return super::stream::events(admitted, frames, &call).await;
+    }
+    let answered = admitted.run().await;
     let timing = answered.as_ref().ok().map(|answered| answered.timing);
     let mut response = respond(&call, answered.map(|answered| T::to_json(answered.answer)));
     if let Some(timing) = timing {
@@ -62,7 +69,7 @@ pub async fn parse<T: TaskSlice>(
     Ok(parsed)
 }
 
-fn respond(call: &Call, result: Result<serde_json::Value, ApiError>) -> Response {
+pub fn respond(call: &Call, result: Result<serde_json::Value, ApiError>) -> Response {
     let mut response = match result {
         Ok(body) => Json(body).into_response(),
         Err(error) => error.into_response(),

@@ -15,7 +15,8 @@ pub struct CaptionRequest {
 impl TaskSlice for Caption {
     const NAME: &'static str = "caption";
     const REST_PATH: &'static str = "/v1/caption";
-    const GRPC_METHOD: &'static str = "Caption";
+    const GRPC_METHOD: Option<&'static str> = Some("Caption");
+    const GRPC_STREAM_METHOD: Option<&'static str> = Some("CaptionStream");
     const GENERATES: bool = true;
 
     type Request = CaptionRequest;
@@ -62,6 +63,18 @@ impl TaskSlice for Caption {
         Ok(context
             .text
             .caption_text(&ids, context.caption_prompt.as_deref()))
+    }
+
+    fn streamer(engine: &Engine, _request: &CaptionRequest) -> Option<TextStreamer> {
+        let context = engine.context();
+        Some(TextStreamer::caption(
+            Arc::clone(&context.text),
+            context.caption_prompt.as_deref(),
+        ))
+    }
+
+    fn streamed_text(caption: &String) -> String {
+        caption.clone()
     }
 
     fn to_json(caption: String) -> Json {

@@ -7,7 +7,7 @@ pub struct Classify;
 impl TaskSlice for Classify {
     const NAME: &'static str = "classify";
     const REST_PATH: &'static str = "/v1/classify";
-    const GRPC_METHOD: &'static str = "Classify";
+    const GRPC_METHOD: Option<&'static str> = Some("Classify");
 
     type Request = MediumAndTexts;
     /// Every label with its probability, best first.

@@ -7,7 +7,7 @@ pub struct Match;
 impl TaskSlice for Match {
     const NAME: &'static str = "match";
     const REST_PATH: &'static str = "/v1/match";
-    const GRPC_METHOD: &'static str = "Match";
+    const GRPC_METHOD: Option<&'static str> = Some("Match");
 
     type Request = MediumAndTexts;
     /// One probability per text, in the request's order.

@@ -18,10 +18,13 @@ mod media;
 mod prelude;
 mod rerank;
 mod schema;
+mod streaming;
 mod usage;
 mod vqa;
 
 use mplug2_model::ModelError;
+
+pub use streaming::TextStreamer;
 
 use crate::{
     engine::{Engine, Work},
@@ -38,8 +41,10 @@ pub trait TaskSlice: Send + Sync + 'static {
     const REST_PATH: &'static str;
     /// Other paths of the same route (e.g. `/rerank` beside `/v1/rerank`).
     const REST_ALIASES: &'static [&'static str] = &[];
-    /// The method of `mplug2.v1.Inference`.
-    const GRPC_METHOD: &'static str;
+    /// The unary method of `mplug2.v1.Inference` (`None`: REST only).
+    const GRPC_METHOD: Option<&'static str>;
+    /// The server-streaming method of a generating task (`TextDelta` messages).
+    const GRPC_STREAM_METHOD: Option<&'static str> = None;
     /// Whether the task generates tokens (`mplug2_generated_tokens_total`).
     const GENERATES: bool = false;
 
@@ -73,6 +78,21 @@ pub trait TaskSlice: Send + Sync + 'static {
 
     fn to_reply(answer: Self::Answer) -> Self::Reply;
 
+    /// A generating task's streamer of sure text for this request (`None`: it does not stream).
+    fn streamer(_engine: &Engine, _request: &Self::Request) -> Option<TextStreamer> {
+        None
+    }
+
+    /// The text a streamed answer adds up to.
+    fn streamed_text(_answer: &Self::Answer) -> String {
+        String::new()
+    }
+
+    /// REST: the server-sent events of a request that asks to stream (chat's `stream: true`).
+    fn sse(_engine: &Engine, _request: &Self::Request) -> Option<Box<dyn SseFrames<Self::Answer>>> {
+        None
+    }
+
     /// The route's OpenAPI path item (its `post` operation) under this server's settings.
     fn openapi(context: &SchemaContext<'_>) -> serde_json::Value;
 }
@@ -83,6 +103,14 @@ pub struct SchemaContext<'a> {
     pub limits: &'a RequestLimits,
     pub decode: &'a mplug2_model::decode::DecodeLimits,
     pub media_urls: bool,
+}
+
+/// How a REST stream frames its events (each one `data:` payload).
+pub trait SseFrames<A>: Send {
+    /// A piece of text that can no longer change (the first one also opens the stream).
+    fn delta(&mut self, text: &str) -> Vec<String>;
+    /// The rest of the text and the end of the stream, from the answer.
+    fn end(&mut self, rest: &str, answer: A) -> Vec<String>;
 }
 
 /// Something done once per task slice, with the slice as a type.

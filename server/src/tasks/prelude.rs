@@ -1,5 +1,7 @@
 //! What every slice uses.
 
+pub(super) use std::sync::Arc;
+
 pub(super) use mplug2_model::{
     ModelError,
     preprocess::Media,
@@ -8,7 +10,7 @@ pub(super) use mplug2_model::{
 pub(super) use mplug2_proto::v1 as pb;
 pub(super) use serde_json::{Value as Json, json};
 
-pub(super) use super::{TaskSlice, media};
+pub(super) use super::{TaskSlice, TextStreamer, media};
 pub(super) use crate::{
     engine::{Engine, Work},
     error::ApiError,

@@ -16,7 +16,8 @@ pub struct VqaRequest {
 impl TaskSlice for Vqa {
     const NAME: &'static str = "vqa";
     const REST_PATH: &'static str = "/v1/vqa";
-    const GRPC_METHOD: &'static str = "Vqa";
+    const GRPC_METHOD: Option<&'static str> = Some("Vqa");
+    const GRPC_STREAM_METHOD: Option<&'static str> = Some("VqaStream");
     const GENERATES: bool = true;
 
     type Request = VqaRequest;
@@ -67,6 +68,14 @@ impl TaskSlice for Vqa {
         let ids = ids?;
         engine.count_tokens(Self::NAME, &ids);
         Ok(context.text.answer_text(&ids))
+    }
+
+    fn streamer(engine: &Engine, _request: &VqaRequest) -> Option<TextStreamer> {
+        Some(TextStreamer::answer(Arc::clone(&engine.context().text)))
+    }
+
+    fn streamed_text(answer: &String) -> String {
+        answer.clone()
     }
 
     fn to_json(answer: String) -> Json {

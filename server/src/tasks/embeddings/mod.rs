@@ -23,7 +23,7 @@ pub struct EmbedRequest {
 impl TaskSlice for Embeddings {
     const NAME: &'static str = "embeddings";
     const REST_PATH: &'static str = "/v1/embeddings";
-    const GRPC_METHOD: &'static str = "Embed";
+    const GRPC_METHOD: Option<&'static str> = Some("Embed");
 
     type Request = EmbedRequest;
     type Answer = EmbedAnswer;

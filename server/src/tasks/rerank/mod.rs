@@ -34,7 +34,7 @@ impl TaskSlice for Rerank {
     const NAME: &'static str = "rerank";
     const REST_PATH: &'static str = "/v1/rerank";
     const REST_ALIASES: &'static [&'static str] = &["/rerank"];
-    const GRPC_METHOD: &'static str = "Rerank";
+    const GRPC_METHOD: Option<&'static str> = Some("Rerank");
 
     type Request = RerankRequest;
     type Answer = RerankAnswer;
