@@ -4,7 +4,7 @@
 # any failed. Starts with the CPU and its ISA flags, since float goldens are checked within
 # tolerances that depend on the kernels a CPU selects (docs/tolerances.md).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 make_cmd="${MAKE:-make}"
 
 # The flags that decide which BLAS / ONNX Runtime / ATen kernels run.
