@@ -3,13 +3,11 @@
 
 use std::path::PathBuf;
 
+use mplug2_model::tolerance;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{demo_package, media::TestMedia};
-
-/// Absolute tolerance for embeddings and scores against the goldens (the 1e-4).
-pub const TOLERANCE: f32 = 1e-4;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DecodeParams {
@@ -212,22 +210,11 @@ impl Goldens {
     }
 }
 
-/// Largest absolute difference; panics when the lengths differ.
-pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "lengths differ");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-/// Asserts that two vectors agree within `TOLERANCE`.
+/// Asserts that two vectors agree within the fp32 tolerance at `expected`'s scale
+/// (`mplug2_model::tolerance`: the same rule as the model crate's parity tests).
 pub fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
-    let diff = max_abs_diff(actual, expected);
-    assert!(
-        diff <= TOLERANCE,
-        "{what}: max abs diff {diff} > {TOLERANCE}"
-    );
+    let c = tolerance::compare(actual, expected);
+    assert!(c.is_close(), "{what}: {c}");
 }
 
 /// The scores of a best-first `(label, score)` ranking, back in the order of `labels`.

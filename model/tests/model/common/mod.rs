@@ -6,6 +6,7 @@ use std::sync::OnceLock;
 use mplug2_model::package::Package;
 use mplug2_model::preprocess::MediaLimits;
 use mplug2_model::runtime::RuntimeConfig;
+use mplug2_model::tolerance::scale_of;
 use mplug2_model::{LoadOptions, Model};
 use ndarray::{Array2, ArrayD, Ix2, IxDyn};
 use safetensors::{Dtype, SafeTensors};
@@ -121,6 +122,16 @@ impl Goldens {
         self.f32(name).into_dimensionality::<Ix2>().expect("rank 2")
     }
 
+    /// The decoder's logits' magnitude, from the first-step logits: the scale of beam scores.
+    pub fn logit_scale(&self) -> f32 {
+        self.json["decoder_first_step"]
+            .as_array()
+            .expect("decoder_first_step")
+            .iter()
+            .map(|step| scale_of(self.f32(step["logits"].as_str().expect("name")).iter()))
+            .fold(0.0, f32::max)
+    }
+
     /// A medium's entry in `media` by name.
     pub fn medium(&self, name: &str) -> &Value {
         self.json["media"]
@@ -172,20 +183,13 @@ pub fn usizes(value: &Value) -> Vec<usize> {
         .collect()
 }
 
-/// Largest absolute difference between two same-shape float arrays.
-pub fn max_abs_diff<'a>(
-    a: impl IntoIterator<Item = &'a f32>,
-    b: impl IntoIterator<Item = &'a f32>,
-) -> f32 {
-    let (a, b): (Vec<f32>, Vec<f32>) = (
-        a.into_iter().copied().collect(),
-        b.into_iter().copied().collect(),
-    );
-    assert_eq!(a.len(), b.len(), "compared tensors have different sizes");
-    a.iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+pub fn f32s(value: &Value) -> Vec<f32> {
+    value
+        .as_array()
+        .expect("number list")
+        .iter()
+        .map(|v| v.as_f64().expect("number") as f32)
+        .collect()
 }
 
 pub fn decode_params(value: &Value) -> mplug2_model::decode::DecodeParams {
