@@ -8,7 +8,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter test-deploy lint bench bench-suite fuzz ort clean
+.PHONY: run build test test-rust test-exporter test-deploy test-clients lint bench bench-suite fuzz ort clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
 run: ort
@@ -38,6 +38,22 @@ test-deploy: ort
 	$(CARGO) build --workspace --bin mplug2-serve
 	deploy/gpu-check.sh --cpu-only --server-bin target/debug/mplug2-serve --ort-library $(ORT) \
 		--requests 16 --concurrency 4
+
+## The client-side end-to-end suite (tests/clients/README.md): the official openai client, httpx
+## and schemathesis against the debug binary with the demo package. Its Python environment is
+## built on first use (and again when requirements.txt changes). `PYTEST_ARGS=-k stream` narrows it.
+CLIENTS_VENV = tests/clients/.venv
+PYTEST_ARGS ?=
+test-clients: ort $(CLIENTS_VENV)/.installed
+	$(CARGO) build -p mplug2-server --bin mplug2-serve
+	cd tests/clients && .venv/bin/ruff check . && .venv/bin/ruff format --check .
+	cd tests/clients && ORT_DYLIB_PATH=$(ORT) MPLUG2_SERVE_BIN=$(CURDIR)/target/debug/mplug2-serve \
+		.venv/bin/python -m pytest $(PYTEST_ARGS)
+
+$(CLIENTS_VENV)/.installed: tests/clients/requirements.txt
+	python3 -m venv $(CLIENTS_VENV)
+	$(CLIENTS_VENV)/bin/pip install --quiet -r tests/clients/requirements.txt
+	touch $@
 
 lint:
 	$(CARGO) fmt --all -- --check
