@@ -60,7 +60,7 @@ impl Limit {
             Limit::Media(VideoDurationSeconds) => "--max-video-duration-s",
             Limit::Decode(DecodeOption::BeamSize) => "--max-beam-size",
             Limit::Decode(DecodeOption::MaxLength) => "--max-decode-length",
-            Limit::Decode(DecodeOption::MinLength) => return None,
+            Limit::Decode(DecodeOption::MinLength | DecodeOption::NumResults) => return None,
             Limit::TextChars => "--max-text-chars",
             Limit::QuestionChars => "--max-question-chars",
             Limit::Inputs => "--max-inputs",

@@ -51,17 +51,17 @@ impl DecodeBatch {
         Some(removed)
     }
 
-    /// Removes the finished sequences and returns their best token ids (with the leading BOS).
-    pub fn take_finished(&mut self) -> Vec<(u64, Vec<i64>)> {
+    /// Removes the finished sequences and returns their `num_results` results each (token ids
+    /// with the leading BOS): the best hypotheses best first, or the samples in row order.
+    pub fn take_finished(&mut self) -> Vec<(u64, Vec<Vec<i64>>)> {
         let mut finished = Vec::new();
-        self.members
-            .retain(|(id, sequence)| match sequence.search.result() {
-                Some(tokens) => {
-                    finished.push((*id, tokens.to_vec()));
-                    false
-                }
-                None => true,
-            });
+        self.members.retain(|(id, sequence)| {
+            let done = sequence.is_finished();
+            if done {
+                finished.push((*id, sequence.results().to_vec()));
+            }
+            !done
+        });
         if !finished.is_empty() {
             self.release_stale_packing();
         }

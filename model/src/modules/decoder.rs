@@ -178,12 +178,26 @@ impl Decoder {
         Ok(kept)
     }
 
-    /// Decodes memories to completion on their own (one batch, all joining at step 0).
+    /// Decodes memories to completion on their own (one batch, all joining at step 0): each
+    /// memory's first result (the best hypothesis, or the first sample).
     pub fn generate(
         &self,
         memories: &[ArrayView2<'_, f32>],
         params: &[DecodeParams],
     ) -> Result<Vec<Vec<i64>>, ModelError> {
+        let choices = self.generate_choices(memories, params)?;
+        Ok(choices
+            .into_iter()
+            .map(|results| results.into_iter().next().unwrap_or_default())
+            .collect())
+    }
+
+    /// `generate` with every memory's `num_results` results.
+    pub fn generate_choices(
+        &self,
+        memories: &[ArrayView2<'_, f32>],
+        params: &[DecodeParams],
+    ) -> Result<Vec<Vec<Vec<i64>>>, ModelError> {
         let crosses = self.cross_kv(memories)?;
         let mut batch = DecodeBatch::new();
         for (id, (cross, params)) in crosses.into_iter().zip(params).enumerate() {
@@ -192,8 +206,8 @@ impl Decoder {
         let mut results = vec![Vec::new(); memories.len()];
         while !batch.is_empty() {
             self.step(&mut batch)?;
-            for (id, tokens) in batch.take_finished() {
-                results[id as usize] = tokens;
+            for (id, choices) in batch.take_finished() {
+                results[id as usize] = choices;
             }
         }
         Ok(results)

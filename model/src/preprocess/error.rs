@@ -19,6 +19,9 @@ pub enum MediaError {
     Empty { what: &'static str },
     #[error("video has no decodable frames")]
     NoFrames,
+    /// A request's `num_frames` below 1 (its upper bound is the server's to check).
+    #[error("num_frames must be at least 1, got {value}")]
+    NumFrames { value: usize },
     #[error("video decoder failed: {0}")]
     Decoder(String),
 }

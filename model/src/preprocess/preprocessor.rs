@@ -50,13 +50,19 @@ impl Preprocessor {
         self.prepare_frames(media, None)
     }
 
-    /// `prepare`, sampling `num_frames` frames (by the same rule) instead of the package's count.
+    /// `prepare` sampling `num_frames` frames (by the same `middle` rule) from a video or frame
+    /// list instead of the package's count; `None` keeps the package's. An image stays one
+    /// frame. `Some(0)` is `MediaError::NumFrames`; the upper bound is the caller's to check.
     pub fn prepare_frames(
         &self,
         media: Media,
         num_frames: Option<usize>,
     ) -> Result<PixelValues, MediaError> {
-        let num_frames = num_frames.unwrap_or(self.num_frames);
+        let num_frames = match num_frames {
+            Some(0) => return Err(MediaError::NumFrames { value: 0 }),
+            Some(n) => n,
+            None => self.num_frames,
+        };
         match media {
             Media::Image(bytes) => {
                 let image = decode_image(&bytes, &self.limits)?;

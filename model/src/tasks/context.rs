@@ -53,11 +53,24 @@ impl TaskContext {
         }
     }
 
+    /// The caption settings with a request's overrides, checked (`with_overrides`, then
+    /// `validate`).
     pub fn caption_params(&self, overrides: DecodeOverrides) -> Result<DecodeParams, ModelError> {
-        Ok(self.caption.with_overrides(overrides, self.decode_limits)?)
+        self.checked(self.caption, overrides)
     }
 
+    /// The VQA settings with a request's overrides, checked.
     pub fn vqa_params(&self, overrides: DecodeOverrides) -> Result<DecodeParams, ModelError> {
-        Ok(self.vqa.with_overrides(overrides, self.decode_limits)?)
+        self.checked(self.vqa, overrides)
+    }
+
+    fn checked(
+        &self,
+        base: DecodeParams,
+        overrides: DecodeOverrides,
+    ) -> Result<DecodeParams, ModelError> {
+        let params = base.with_overrides(overrides, self.decode_limits)?;
+        params.validate()?;
+        Ok(params)
     }
 }

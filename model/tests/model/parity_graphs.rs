@@ -169,6 +169,8 @@ fn first_step_logits_match_through_full_and_cached_decoders() {
         length_penalty: 0.6,
         bos: 101,
         eos: 102,
+        num_results: 1,
+        strategy: mplug2_model::decode::Strategy::Beam,
     };
     let mut batch = DecodeBatch::new();
     for (id, cross) in crosses.iter().enumerate() {

@@ -20,6 +20,7 @@ fn overrides(golden: &Value, defaults: &mplug2_model::decode::DecodeParams) -> D
         beam_size: field("beam_size", defaults.beam_size),
         min_length: field("min_length", defaults.min_length),
         max_length: field("max_length", defaults.max_length),
+        ..DecodeOverrides::default()
     }
 }
 

@@ -155,7 +155,11 @@ impl Executor for RequestExecutor<'_> {
         )
     }
 
-    async fn decode(&self, memory: Memory, params: DecodeParams) -> Result<Vec<i64>, ModelError> {
+    async fn decode(
+        &self,
+        memory: Memory,
+        params: DecodeParams,
+    ) -> Result<Vec<Vec<i64>>, ModelError> {
         let batcher = self
             .engine
             .batchers

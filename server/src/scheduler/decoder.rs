@@ -29,7 +29,7 @@ use super::{
 use crate::cache::CrossKvCache;
 
 type SharedError = Arc<ModelError>;
-type Reply = Result<(Vec<i64>, ItemTiming), ScheduleError<SharedError>>;
+type Reply = Result<(Vec<Vec<i64>>, ItemTiming), ScheduleError<SharedError>>;
 
 /// Limits of the decoder batch: requests per step and, optionally, beams per step.
 #[derive(Debug, Clone, Copy)]

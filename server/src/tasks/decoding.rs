@@ -15,6 +15,7 @@ pub fn from_form(form: &mut Form) -> Result<DecodeOverrides, ApiError> {
         beam_size: number(form, "beam_size")?,
         max_length: number(form, "max_length")?,
         min_length: number(form, "min_length")?,
+        ..DecodeOverrides::default()
     })
 }
 
@@ -25,6 +26,7 @@ pub fn from_message(options: Option<pb::DecodeOptions>) -> DecodeOverrides {
         beam_size: number(options.beam_size),
         max_length: number(options.max_length),
         min_length: number(options.min_length),
+        ..DecodeOverrides::default()
     }
 }
 

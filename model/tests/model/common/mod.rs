@@ -1,5 +1,9 @@
 //! Shared by the integration tests: the demo package, its PyTorch goldens, the ORT library.
 
+mod joining;
+
+pub use joining::decode_joining;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -200,5 +204,19 @@ pub fn decode_params(value: &Value) -> mplug2_model::decode::DecodeParams {
         length_penalty: value["length_penalty"].as_f64().expect("length_penalty") as f32,
         bos: value["bos"].as_i64().expect("bos"),
         eos: value["eos"].as_i64().expect("eos"),
+        num_results: 1,
+        strategy: mplug2_model::decode::Strategy::Beam,
     }
+}
+
+/// An image as lossless PNG bytes.
+pub fn png_bytes(image: &image::RgbImage) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
 }
