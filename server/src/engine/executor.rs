@@ -169,7 +169,9 @@ impl Executor for RequestExecutor<'_> {
         self.arrive(Module::Decoder);
         self.finish(
             Module::Decoder,
-            batcher.decode(memory, params, self.deadline).await,
+            batcher
+                .decode(memory, params, self.deadline, self.work.progress.clone())
+                .await,
         )
     }
 

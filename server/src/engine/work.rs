@@ -9,6 +9,7 @@ use std::{
 use mplug2_model::tasks::Module;
 
 use crate::scheduler::ItemTiming;
+pub use crate::scheduler::Progress;
 
 /// Queue and compute time of one request, per module (`Module::ALL` order).
 #[derive(Debug, Default, Clone, Copy)]
@@ -28,9 +29,6 @@ impl RequestTiming {
         self.preprocess + self.modules.iter().map(|m| m.compute).sum::<Duration>()
     }
 }
-
-/// Where the stable token prefix of a request's decoding goes as it grows (streaming).
-pub type Progress = tokio::sync::mpsc::UnboundedSender<Vec<i64>>;
 
 pub struct Work {
     pub deadline: Instant,

@@ -28,6 +28,9 @@ use super::{
 };
 use crate::cache::CrossKvCache;
 
+/// Where the stable token prefix of a request's decoding goes as it grows (streaming).
+pub type Progress = tokio::sync::mpsc::UnboundedSender<Vec<i64>>;
+
 type SharedError = Arc<ModelError>;
 type Reply = Result<(Vec<Vec<i64>>, ItemTiming), ScheduleError<SharedError>>;
 
@@ -49,6 +52,7 @@ pub struct DecoderJob {
     deadline: Instant,
     enqueued: Instant,
     reply: oneshot::Sender<Reply>,
+    progress: Option<Progress>,
 }
 
 impl Pending for DecoderJob {
@@ -71,6 +75,8 @@ struct Member {
     queued: Duration,
     compute: Duration,
     reply: oneshot::Sender<Reply>,
+    /// Where its stable prefix goes as it grows (a streamed request), and how long it was.
+    progress: Option<(Progress, usize)>,
 }
 
 pub type DecoderBatcher = BatcherHandle<DecoderJob>;
@@ -106,8 +112,15 @@ impl DecoderBatcher {
         )
     }
 
-    /// Decodes one memory to the end: the best hypothesis's tokens, leading BOS included.
-    pub async fn decode(&self, memory: Memory, params: DecodeParams, deadline: Instant) -> Reply {
+    /// Decodes one memory to the end: the results' tokens (best first), leading BOS included.
+    /// With `progress`, each step that lengthens the stable prefix sends it there.
+    pub async fn decode(
+        &self,
+        memory: Memory,
+        params: DecodeParams,
+        deadline: Instant,
+        progress: Option<Progress>,
+    ) -> Reply {
         let (reply, answer) = oneshot::channel();
         self.send(DecoderJob {
             memory,
@@ -115,6 +128,7 @@ impl DecoderBatcher {
             deadline,
             enqueued: Instant::now(),
             reply,
+            progress,
         })?;
         answer.await.unwrap_or(Err(ScheduleError::Stopped))
     }
@@ -203,13 +217,13 @@ impl Worker {
         while let Some(job) = self.waiting.front() {
             let room = self.batch.len() + joining.len() < self.settings.max_requests;
             let fits = self.settings.max_beams.is_none_or(|max| {
-                beams + job.params.beam_size as u64 <= max
+                beams + job.params.rows() as u64 <= max
                     || self.batch.is_empty() && joining.is_empty()
             });
             if !room || !fits {
                 break;
             }
-            beams += job.params.beam_size as u64;
+            beams += job.params.rows() as u64;
             joining.extend(self.waiting.pop_front());
         }
         if joining.is_empty() {
@@ -248,6 +262,7 @@ impl Worker {
                     queued,
                     compute: took,
                     reply: job.reply,
+                    progress: job.progress.map(|progress| (progress, 0)),
                 },
             );
         }
@@ -307,7 +322,7 @@ impl Worker {
         self.batch
             .ids()
             .filter_map(|id| self.batch.get(id))
-            .map(|s| s.search().beam_size() as u64)
+            .map(|s| s.rows() as u64)
             .sum()
     }
 
@@ -335,6 +350,7 @@ impl Worker {
             }
             return;
         }
+        self.report_progress();
         for (id, tokens) in self.batch.take_finished() {
             if let Some(member) = self.members.remove(&id) {
                 let timing = ItemTiming {
@@ -342,6 +358,26 @@ impl Worker {
                     compute: member.compute,
                 };
                 let _ = member.reply.send(Ok((tokens, timing)));
+            }
+        }
+    }
+}
+
+impl Worker {
+    /// Sends each streamed member's stable prefix when a step lengthened it.
+    fn report_progress(&mut self) {
+        for (id, member) in &mut self.members {
+            let Some((progress, sent)) = &mut member.progress else {
+                continue;
+            };
+            let Some(sequence) = self.batch.get(*id) else {
+                continue;
+            };
+            let stable = sequence.stable_prefix();
+            if stable.len() > *sent {
+                *sent = stable.len();
+                // A receiver gone means the request is going too: the next sweep drops it.
+                let _ = progress.send(stable.to_vec());
             }
         }
     }

@@ -11,7 +11,7 @@ mod plan;
 
 pub use arrivals::{Arrivals, Expectation};
 pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming};
-pub use decoder::{DecoderBatcher, DecoderSettings};
+pub use decoder::{DecoderBatcher, DecoderSettings, Progress};
 pub use handle::{BatcherHandle, ScheduleError};
 pub use module_metrics::ModuleMetrics;
 pub use plan::{BatchLimits, CostRule};

@@ -8,6 +8,7 @@
 //! its messages and method in `proto/mplug2/v1/inference.proto`.
 
 mod caption;
+mod chat;
 mod classify;
 mod decoding;
 mod embeddings;
@@ -126,6 +127,7 @@ pub fn for_each_task(visitor: &mut impl TaskVisitor) {
     visitor.visit::<matching::Match>();
     visitor.visit::<classify::Classify>();
     visitor.visit::<rerank::Rerank>();
+    visitor.visit::<chat::Chat>();
 }
 
 /// The `task` labels of every slice, and of those that generate tokens.

@@ -93,7 +93,11 @@ impl SseFrames<ChatAnswer> for ChatChunks {
                 let role = json!({ "role": "assistant", "content": "" });
                 events.push(self.content(index, role, None));
             }
-            let text = if index == 0 { rest } else { choice.text.as_str() };
+            let text = if index == 0 {
+                rest
+            } else {
+                choice.text.as_str()
+            };
             if !text.is_empty() {
                 events.push(self.content(index, json!({ "content": text }), None));
             }

@@ -6,10 +6,7 @@
 use base64::Engine as _;
 use serde_json::Map;
 
-use crate::{
-    media_url::UrlKind,
-    tasks::prelude::*,
-};
+use crate::{media_url::UrlKind, tasks::prelude::*};
 
 /// What the messages ask.
 pub struct Conversation {
@@ -71,7 +68,10 @@ fn role(index: usize, message: &Map<String, Json>) -> Result<&str, ApiError> {
 }
 
 /// A message's text (its text parts joined by a space) and its medium parts.
-fn content(index: usize, message: &Map<String, Json>) -> Result<(String, Vec<MediumPart>), ApiError> {
+fn content(
+    index: usize,
+    message: &Map<String, Json>,
+) -> Result<(String, Vec<MediumPart>), ApiError> {
     let parts = match message.get("content") {
         None | Some(Json::Null) => return Ok((String::new(), Vec::new())),
         Some(Json::String(text)) => return Ok((text.clone(), Vec::new())),
@@ -98,7 +98,11 @@ fn content(index: usize, message: &Map<String, Json>) -> Result<(String, Vec<Med
                     .and_then(|value| value.get("url").or(Some(value)))
                     .and_then(Json::as_str)
                     .ok_or_else(|| invalid(format!("`{at}.{kind}.url` must be a string")))?;
-                let kind = if kind == "image_url" { UrlKind::Image } else { UrlKind::Video };
+                let kind = if kind == "image_url" {
+                    UrlKind::Image
+                } else {
+                    UrlKind::Video
+                };
                 media.push(MediumPart {
                     kind,
                     message: index,

@@ -40,12 +40,16 @@ impl TaskSlice for Chat {
         request.validate(limits)
     }
 
-    async fn run(engine: &Engine, request: ChatRequest, work: &Work) -> Result<ChatAnswer, ModelError> {
+    async fn run(
+        engine: &Engine,
+        request: ChatRequest,
+        work: &Work,
+    ) -> Result<ChatAnswer, ModelError> {
         let context = engine.context();
         let overrides = DecodeOverrides {
             beam_size: request.beam_size,
             max_length: request.max_tokens,
-            min_length: None,
+            min_length: request.min_tokens,
             num_results: Some(request.n),
             strategy: request.sampling.map(|options| {
                 let plain = Sampling::default();
@@ -88,7 +92,11 @@ impl TaskSlice for Chat {
                             .text
                             .caption_text(&ids, context.caption_prompt.as_deref()),
                     },
-                    finish_reason: if ids.last() == Some(&eos) { "stop" } else { "length" },
+                    finish_reason: if ids.last() == Some(&eos) {
+                        "stop"
+                    } else {
+                        "length"
+                    },
                 }
             })
             .collect();
@@ -173,6 +181,8 @@ fn schema_of(context: &SchemaContext<'_>) -> Json {
                 "description": "Choices: the n best beams (n ≤ beam_size), or n samples" },
             "max_tokens": { "type": "integer", "minimum": 1, "maximum": context.decode.max_length },
             "max_completion_tokens": { "type": "integer", "minimum": 1, "maximum": context.decode.max_length },
+            "min_tokens": { "type": "integer", "minimum": 0, "maximum": 1,
+                "description": "vLLM's: EOS held back until this many tokens; up to max_tokens is served" },
             "beam_size": { "type": "integer", "minimum": 1, "maximum": context.decode.max_beam_size },
             "temperature": { "type": "number", "minimum": 0, "maximum": 2 },
             "top_p": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },

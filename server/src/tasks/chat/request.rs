@@ -14,6 +14,8 @@ pub struct ChatRequest {
     pub n: usize,
     /// `max_completion_tokens`, else `max_tokens`.
     pub max_tokens: Option<usize>,
+    /// vLLM's `min_tokens`: EOS is held back until this many tokens.
+    pub min_tokens: Option<usize>,
     pub beam_size: Option<usize>,
     pub sampling: Option<SamplingOptions>,
     pub stream: bool,
@@ -49,7 +51,9 @@ impl ChatRequest {
             temperature: float(form, "temperature")?,
             top_p: float(form, "top_p")?,
             top_k: form.number("top_k")?.map(|k| k as usize),
-            seed: json(form, "seed")?.map(|seed| integer("seed", &seed)).transpose()?,
+            seed: json(form, "seed")?
+                .map(|seed| integer("seed", &seed))
+                .transpose()?,
         };
         let sampled = sampling.temperature.is_some()
             || sampling.top_p.is_some()
@@ -63,7 +67,11 @@ impl ChatRequest {
             Some(Json::Object(options)) => match options.get("include_usage") {
                 None | Some(Json::Null) => false,
                 Some(Json::Bool(flag)) => *flag,
-                Some(_) => return Err(invalid("`stream_options.include_usage` must be true or false")),
+                Some(_) => {
+                    return Err(invalid(
+                        "`stream_options.include_usage` must be true or false",
+                    ));
+                }
             },
             Some(_) => return Err(invalid("`stream_options` must be an object")),
         };
@@ -78,6 +86,7 @@ impl ChatRequest {
             conversation,
             n: form.number("n")?.map_or(1, |n| n as usize),
             max_tokens: max_completion_tokens.or(max_tokens).map(|n| n as usize),
+            min_tokens: form.number("min_tokens")?.map(|n| n as usize),
             beam_size: form.number("beam_size")?.map(|n| n as usize),
             sampling: sampled.then_some(sampling),
             stream,
