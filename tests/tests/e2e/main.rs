@@ -17,4 +17,5 @@ mod openai_surface;
 mod overload;
 mod rest_goldens;
 mod shutdown;
+mod streaming;
 mod vision_cache;
