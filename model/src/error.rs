@@ -110,7 +110,10 @@ mod tests {
             detail: "Theora".into(),
         });
         assert_eq!(unsupported.kind(), ErrorKind::UnsupportedMediaType);
-        let empty = ModelError::from(TextError::Empty { what: "question" });
+        let empty = ModelError::from(TextError::Empty {
+            what: "question",
+            text: "?".into(),
+        });
         assert_eq!(empty.kind(), ErrorKind::InvalidRequest);
         let task = ModelError::UnsupportedTask { task: Task::Match };
         assert_eq!(task.kind(), ErrorKind::UnsupportedTask);

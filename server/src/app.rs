@@ -16,7 +16,7 @@ use crate::{
     media_url::MediaUrls,
     metrics::Metrics,
     net::serve,
-    serving::{OpsState, TaskState},
+    serving::{OpsState, SchemaSettings, TaskState},
     shutdown::{self, close_listeners_channel},
     tasks,
 };
@@ -72,16 +72,16 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         max_body_bytes: limits.max_body_bytes,
         media_urls: MediaUrls::new(&config.media_urls, &limits.media),
     });
-    let schema = tasks::SchemaContext {
-        limits: &limits.request,
-        decode: &limits.decode,
-        media_urls: config.media_urls.media_urls,
-    };
     let ops = Arc::new(OpsState {
         gateway: Arc::clone(&gateway),
         health: Arc::clone(&health),
         metrics: metrics.clone(),
         settings,
+        schema: SchemaSettings {
+            limits: limits.request.clone(),
+            decode: limits.decode,
+            media_urls: config.media_urls.media_urls,
+        },
     });
 
     let http_listener = bind(config.http_addr).await?;
@@ -101,7 +101,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let grpc_router = grpc::router(Arc::clone(&tasks), Arc::clone(&ops), health_service)?;
     // Health and metrics stay on the API address unless --admin-addr takes them.
-    let http_router = http::router(tasks, ops, config.protection.admin_addr.is_none(), &schema);
+    let http_router = http::router(tasks, ops, config.protection.admin_addr.is_none());
     let mut http_server = tokio::spawn(serve(http_listener, http_router, close.clone()));
     let mut grpc_server = tokio::spawn(serve(grpc_listener, grpc_router, close));
     let mut loading = tokio::spawn(load(

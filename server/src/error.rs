@@ -113,6 +113,28 @@ impl ApiError {
         }
     }
 
+    /// The same error, its message prefixed with where it arose (`context: message`).
+    pub fn about(self, context: &str) -> ApiError {
+        let prefixed = |message: String| format!("{context}: {message}");
+        match self {
+            ApiError::InvalidRequest(m) => ApiError::InvalidRequest(prefixed(m)),
+            ApiError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(prefixed(m)),
+            ApiError::UnsupportedMediaType(m) => ApiError::UnsupportedMediaType(prefixed(m)),
+            ApiError::UnsupportedTask(m) => ApiError::UnsupportedTask(prefixed(m)),
+            ApiError::Timeout(m) => ApiError::Timeout(prefixed(m)),
+            ApiError::Unavailable(m) => ApiError::Unavailable(prefixed(m)),
+            ApiError::Unauthorized(m) => ApiError::Unauthorized(prefixed(m)),
+            ApiError::Overloaded {
+                message,
+                retry_after_s,
+            } => ApiError::Overloaded {
+                message: prefixed(message),
+                retry_after_s,
+            },
+            internal @ ApiError::Internal { .. } => internal,
+        }
+    }
+
     /// The server's Retry-After value for an overload error (the model layer does not know it).
     pub fn with_retry_after(self, seconds: u64) -> ApiError {
         match self {

@@ -3,12 +3,16 @@
 
 use std::sync::Arc;
 
+use mplug2_model::decode::DecodeLimits;
+
 use crate::{
     gateway::Gateway,
     health::Health,
     info::{ServerInfo, Settings},
+    limits::RequestLimits,
     media_url::MediaUrls,
     metrics::Metrics,
+    tasks::SchemaContext,
 };
 
 /// The state of every task route.
@@ -25,6 +29,29 @@ pub struct OpsState {
     pub health: Arc<Health>,
     pub metrics: Metrics,
     pub settings: Settings,
+    pub schema: SchemaSettings,
+}
+
+/// What the OpenAPI document states of this server's configuration.
+pub struct SchemaSettings {
+    pub limits: RequestLimits,
+    pub decode: DecodeLimits,
+    pub media_urls: bool,
+}
+
+impl OpsState {
+    /// The settings and the loaded model, as the OpenAPI document states them.
+    pub fn schema_context(&self) -> SchemaContext<'_> {
+        SchemaContext {
+            limits: &self.schema.limits,
+            decode: &self.schema.decode,
+            media_urls: self.schema.media_urls,
+            embed_dim: self
+                .gateway
+                .engine()
+                .and_then(|engine| engine.context().embed_dim),
+        }
+    }
 }
 
 impl OpsState {

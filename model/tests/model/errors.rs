@@ -203,7 +203,13 @@ fn empty_and_non_utf8_text_are_invalid_requests() {
     for empty in ["", "   ", "?!...", "~~ ** ##"] {
         let error = text.question_ids(empty).unwrap_err();
         assert!(
-            matches!(error, TextError::Empty { what: "question" }),
+            matches!(
+                error,
+                TextError::Empty {
+                    what: "question",
+                    ..
+                }
+            ),
             "{empty:?}: {error}"
         );
         assert_eq!(ModelError::from(error).kind(), ErrorKind::InvalidRequest);

@@ -96,7 +96,7 @@ impl Form {
             return Ok(None);
         };
         let number = match &value {
-            Value::Json(json) => json.as_u64(),
+            Value::Json(json) => whole_number(json),
             Value::Part(bytes) => std::str::from_utf8(bytes)
                 .ok()
                 .and_then(|s| s.trim().parse().ok()),
@@ -140,6 +140,15 @@ impl Form {
     }
 }
 
+/// A non-negative whole JSON number: `3`, and `3.0` too (JSON Schema counts it an integer).
+pub fn whole_number(json: &Json) -> Option<u64> {
+    json.as_u64().or_else(|| {
+        json.as_f64()
+            .filter(|n| n.fract() == 0.0 && *n >= 0.0 && *n <= u64::MAX as f64)
+            .map(|n| n as u64)
+    })
+}
+
 /// A text value: a JSON string, or a UTF-8 multipart part.
 pub fn text(name: &str, value: Value) -> Result<String, ApiError> {
     match value {
@@ -164,7 +173,9 @@ pub fn bytes(name: &str, value: Value) -> Result<Vec<u8>, ApiError> {
     }
 }
 
-fn decode_base64(name: &str, encoded: &str) -> Result<Vec<u8>, ApiError> {
+/// Base64 media (a `data:…;base64,` URI too) of the field `name`. Leftover bits in the last
+/// character are ignored, as Python's `base64.b64decode` and most encoders' readers do.
+pub fn decode_base64(name: &str, encoded: &str) -> Result<Vec<u8>, ApiError> {
     let payload = match encoded.strip_prefix("data:") {
         Some(uri) => uri
             .split_once(";base64,")
@@ -174,7 +185,11 @@ fn decode_base64(name: &str, encoded: &str) -> Result<Vec<u8>, ApiError> {
             })?,
         None => encoded,
     };
-    base64::engine::general_purpose::STANDARD
+    const LENIENT: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+        &base64::alphabet::STANDARD,
+        base64::engine::GeneralPurposeConfig::new().with_decode_allow_trailing_bits(true),
+    );
+    LENIENT
         .decode(payload.trim())
         .map_err(|error| ApiError::InvalidRequest(format!("`{name}` is not valid base64: {error}")))
 }

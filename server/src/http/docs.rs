@@ -2,24 +2,29 @@
 //! schemas) and the path item of every task slice of the registry, and a self-contained page
 //! that renders it (works offline: no CDN).
 
+use std::sync::Arc;
+
 use axum::{
     Router,
+    extract::State,
     http::header,
     response::{Html, IntoResponse},
     routing::get,
 };
 
-use crate::tasks::{SchemaContext, TaskSlice, TaskVisitor, for_each_task};
+use crate::{
+    serving::OpsState,
+    tasks::{SchemaContext, TaskSlice, TaskVisitor, for_each_task},
+};
 
 const BASE: &str = include_str!("openapi_base.json");
 const PAGE: &str = include_str!("docs.html");
 
-/// `/openapi.json` and `/docs`; the document is built here, once, at start-up.
-pub fn routes<S: Clone + Send + Sync + 'static>(context: &SchemaContext<'_>) -> Router<S> {
-    let document = document(context).to_string();
-    let openapi = move || {
-        let document = document.clone();
-        async move { ([(header::CONTENT_TYPE, "application/json")], document).into_response() }
+/// `/openapi.json` (built per request: it states the loaded model's embedding width) and `/docs`.
+pub fn routes() -> Router<Arc<OpsState>> {
+    let openapi = |State(ops): State<Arc<OpsState>>| async move {
+        let document = document(&ops.schema_context()).to_string();
+        ([(header::CONTENT_TYPE, "application/json")], document).into_response()
     };
     Router::new()
         .route("/openapi.json", get(openapi))
@@ -65,6 +70,7 @@ mod tests {
             limits: &limits.request,
             decode: &DecodeLimits::DEFAULT,
             media_urls: false,
+            embed_dim: Some(256),
         });
         let paths = spec["paths"].as_object().unwrap();
         for route in [

@@ -21,17 +21,12 @@ pub use call::REQUEST_ID_HEADER;
 
 use crate::{
     serving::{OpsState, TaskState},
-    tasks::{SchemaContext, TaskSlice, TaskVisitor, for_each_task},
+    tasks::{TaskSlice, TaskVisitor, for_each_task},
 };
 
 /// The API address: the task routes, `/info`, the docs, and `/health/*` and `/metrics` unless
 /// `--admin-addr` serves them.
-pub fn router(
-    tasks: Arc<TaskState>,
-    ops: Arc<OpsState>,
-    with_operator_routes: bool,
-    schema: &SchemaContext<'_>,
-) -> Router {
+pub fn router(tasks: Arc<TaskState>, ops: Arc<OpsState>, with_operator_routes: bool) -> Router {
     let body_limit = tasks.max_body_bytes;
     struct Routes(Router<Arc<TaskState>>);
     impl TaskVisitor for Routes {
@@ -49,7 +44,7 @@ pub fn router(
         .route("/info", get(ops::info))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{id}", get(models::one))
-        .merge(docs::routes(schema));
+        .merge(docs::routes());
     let info = if with_operator_routes {
         info.merge(operator_routes())
     } else {

@@ -104,6 +104,8 @@ pub struct SchemaContext<'a> {
     pub limits: &'a RequestLimits,
     pub decode: &'a mplug2_model::decode::DecodeLimits,
     pub media_urls: bool,
+    /// The loaded model's embedding width (`None` while it loads).
+    pub embed_dim: Option<usize>,
 }
 
 /// How a REST stream frames its events (each one `data:` payload).

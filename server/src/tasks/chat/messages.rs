@@ -3,7 +3,6 @@
 //! the text of the last user message is the question; no text asks for a caption. System and
 //! earlier turns are accepted and do not condition the answer (mPLUG-2 is not a chat model).
 
-use base64::Engine as _;
 use serde_json::Map;
 
 use crate::{media_url::UrlKind, tasks::prelude::*};
@@ -153,15 +152,12 @@ async fn medium(parts: Vec<MediumPart>, urls: &MediaUrls) -> Result<Media, ApiEr
 /// A `data:` URL's bytes, or an http(s) URL fetched under the media URL rules.
 async fn fetch(part: &MediumPart, urls: &MediaUrls) -> Result<Vec<u8>, ApiError> {
     let at = format!("messages[{}].content[{}]", part.message, part.part);
-    if let Some(data) = part.url.strip_prefix("data:") {
-        let (_, payload) = data
-            .split_once(";base64,")
-            .ok_or_else(|| invalid(format!("`{at}` is a data URL without `;base64,`")))?;
-        return base64::engine::general_purpose::STANDARD
-            .decode(payload.trim())
-            .map_err(|error| invalid(format!("`{at}` is not valid base64: {error}")));
+    if part.url.starts_with("data:") {
+        return crate::form::decode_base64(&at, &part.url);
     }
-    Ok(urls.fetch(part.kind, &part.url).await?)
+    urls.fetch(part.kind, &part.url)
+        .await
+        .map_err(|error| ApiError::from(error).about(&format!("`{at}` (`{}`)", part.url)))
 }
 
 fn invalid(message: impl Into<String>) -> ApiError {

@@ -155,7 +155,9 @@ fn schema_of(context: &SchemaContext<'_>) -> Json {
     let url = if context.media_urls {
         json!({ "type": "string", "description": "a data: URL (base64), or an http(s) URL the server fetches" })
     } else {
-        json!({ "type": "string", "pattern": "^data:[^;,]*;base64,", "description": "a data: URL (base64)" })
+        json!({ "type": "string",
+            "pattern": "^data:[^;,]*;base64,(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)$",
+            "description": "a data: URL (base64)" })
     };
     let part = |kind: &str| {
         json!({ "type": "object", "required": ["type", kind], "additionalProperties": false, "properties": {
@@ -186,8 +188,8 @@ fn schema_of(context: &SchemaContext<'_>) -> Json {
             "beam_size": { "type": "integer", "minimum": 1, "maximum": context.decode.max_beam_size },
             "temperature": { "type": "number", "minimum": 0, "maximum": 2 },
             "top_p": { "type": "number", "exclusiveMinimum": 0, "maximum": 1 },
-            "top_k": { "type": "integer", "minimum": 0 },
-            "seed": { "type": "integer", "minimum": 0 },
+            "top_k": { "type": "integer", "minimum": 0, "maximum": u32::MAX },
+            "seed": { "type": "integer", "minimum": 0, "maximum": i64::MAX },
             "stream": { "type": "boolean" },
             "stream_options": { "type": "object", "additionalProperties": false,
                 "properties": { "include_usage": { "type": "boolean" } } },

@@ -133,12 +133,16 @@ fn json(form: &mut Form, name: &str) -> Result<Option<Json>, ApiError> {
     }
 }
 
+/// A number, as f32; a positive one too small for f32 stays positive (the smallest f32).
 fn float(form: &mut Form, name: &str) -> Result<Option<f32>, ApiError> {
     json(form, name)?
         .map(|value| {
             value
                 .as_f64()
-                .map(|v| v as f32)
+                .map(|v| match v as f32 {
+                    0.0 if v > 0.0 => f32::MIN_POSITIVE,
+                    narrowed => narrowed,
+                })
                 .ok_or_else(|| invalid(format!("`{name}` must be a number")))
         })
         .transpose()
@@ -155,8 +159,7 @@ fn boolean(form: &mut Form, name: &str) -> Result<Option<bool>, ApiError> {
 }
 
 fn integer(name: &str, value: &Json) -> Result<u64, ApiError> {
-    value
-        .as_u64()
+    crate::form::whole_number(value)
         .ok_or_else(|| invalid(format!("`{name}` must be a non-negative integer")))
 }
 

@@ -124,24 +124,53 @@ pub fn from_message(inputs: Vec<pb::EmbedInput>) -> Result<Vec<EmbedInput>, ApiE
         .collect()
 }
 
+/// The OpenAPI properties every body may have besides its inputs.
+fn options(context: &SchemaContext<'_>) -> Json {
+    json!({
+        "model": { "type": "string", "description": "Accepted for OpenAI compatibility; the one loaded model answers" },
+        "user": { "type": "string", "description": "Accepted for OpenAI compatibility" },
+        "encoding_format": { "type": "string", "enum": ["float", "base64"], "description": "base64: little-endian float32 bytes" },
+        "dimensions": match context.embed_dim {
+            Some(width) => json!({ "const": width, "description": "Only the model's own width is served" }),
+            None => json!({ "type": "integer", "description": "Only the model's own width is served" }),
+        },
+        "num_frames": frames::schema(context.limits)
+    })
+}
+
+/// The OpenAPI schema of a multipart body: each `input` or `text` part a text, `image` and
+/// `video` parts media, consecutive `frames` parts one frame list.
+pub fn multipart_schema(context: &SchemaContext<'_>) -> Json {
+    let text = schema::text(context.limits.max_text_chars);
+    let binary = json!({ "type": "string", "format": "binary", "minLength": 1 });
+    let mut properties = options(context);
+    for (name, value) in [
+        ("input", text.clone()),
+        ("text", text),
+        ("image", binary.clone()),
+        ("video", binary.clone()),
+        (
+            "frames",
+            json!({ "type": "array", "minItems": 1, "items": binary }),
+        ),
+    ] {
+        properties[name] = value;
+    }
+    let one_of =
+        ["input", "text", "image", "video", "frames"].map(|name| json!({ "required": [name] }));
+    json!({ "type": "object", "additionalProperties": false, "properties": properties, "anyOf": one_of })
+}
+
 /// The OpenAPI schema of a JSON body.
 pub fn schema(context: &SchemaContext<'_>) -> Json {
     let limits = context.limits;
     let text = schema::text(limits.max_text_chars);
-    json!({
-        "type": "object", "required": ["input"], "additionalProperties": false,
-        "properties": {
-            "input": { "oneOf": [
-                text,
-                { "type": "array", "minItems": 1, "maxItems": limits.max_inputs, "items": { "oneOf": [
-                    text,
-                    { "type": "object", "required": ["text"], "additionalProperties": false, "properties": { "text": text } },
-                    media::item_schema(context) ] } } ] },
-            "model": { "type": "string", "description": "Accepted for OpenAI compatibility; the one loaded model answers" },
-            "user": { "type": "string", "description": "Accepted for OpenAI compatibility" },
-            "encoding_format": { "type": "string", "enum": ["float", "base64"], "description": "base64: little-endian float32 bytes" },
-            "dimensions": { "type": "integer", "description": "Only the model's own width is served" },
-            "num_frames": frames::schema(limits)
-        }
-    })
+    let mut properties = options(context);
+    properties["input"] = json!({ "oneOf": [
+        text,
+        { "type": "array", "minItems": 1, "maxItems": limits.max_inputs, "items": { "oneOf": [
+            text,
+            { "type": "object", "required": ["text"], "additionalProperties": false, "properties": { "text": text } },
+            media::item_schema(context) ] } } ] });
+    json!({ "type": "object", "required": ["input"], "additionalProperties": false, "properties": properties })
 }

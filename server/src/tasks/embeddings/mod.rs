@@ -134,7 +134,7 @@ impl TaskSlice for Embeddings {
             "description": "In multipart, every part is one input in order: `input` or `text` parts are texts, `image` and `video` parts media, consecutive `frames` parts one frame list.",
             "requestBody": { "required": true, "content": {
                 "application/json": { "schema": inputs::schema(context) },
-                "multipart/form-data": { "schema": { "type": "object" } } } },
+                "multipart/form-data": { "schema": inputs::multipart_schema(context) } } },
             "responses": {
                 "200": { "description": "One embedding per input", "content": { "application/json": { "schema": EmbedAnswer::schema() } } },
                 "default": { "$ref": "#/components/responses/Error" } }

@@ -129,7 +129,8 @@ impl TaskSlice for Rerank {
                 "properties": {
                     "query": query,
                     "documents": { "type": "array", "minItems": 1, "maxItems": limits.max_documents, "items": document },
-                    "top_n": { "type": "integer", "minimum": 1 },
+                    "top_n": { "type": "integer", "minimum": 1, "maximum": limits.max_documents,
+                        "description": "More than the documents is all of them" },
                     "return_documents": { "type": "boolean" },
                     "model": { "type": "string" },
                     "num_frames": frames::schema(limits),
