@@ -18,9 +18,10 @@ build:
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve
 
 ## Everything CI checks: formatting and lints, the Rust tests (model, server, end-to-end against
-## the real binary), the exporter's pytest and the deployment files. Prints the CPU and its ISA
+## the real binary), the real clients against the binary (openai, SSE, schemathesis: tests/clients),
+## the exporter's pytest and the deployment files. Prints the CPU and its ISA
 ## flags first; runs every suite even after one fails, then a summary (scripts/test-suites.sh).
-TEST_SUITES = lint test-rust test-exporter test-deploy
+TEST_SUITES = lint test-rust test-clients test-exporter test-deploy
 test:
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(TEST_SUITES)
 
