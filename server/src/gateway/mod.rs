@@ -262,6 +262,11 @@ impl<T: TaskSlice> Admitted<T> {
         let timing = work.timing();
         engine.log_timing(T::NAME, &timing);
         let outcome = match outcome {
+            // A deadline found passed inside (a queue, the media decoding) names the budget too.
+            Ok(Err(ApiError::Timeout(detail))) => Err(ApiError::Timeout(format!(
+                "the request took longer than its deadline of {} ms: {detail}",
+                budget.as_millis()
+            ))),
             Ok(result) => result.map(|answer| Answered {
                 answer,
                 timing: Timing {
