@@ -119,41 +119,57 @@ impl Model {
         };
         let vision = needs(GraphName::Vision)
             .then(|| {
-                share.or_load(&[GraphName::Vision], |m| m.vision.as_ref(), || {
-                    VisionEncoder::load(&runtime, &package)
-                })
+                share.or_load(
+                    &[GraphName::Vision],
+                    |m| m.vision.as_ref(),
+                    || VisionEncoder::load(&runtime, &package),
+                )
             })
             .transpose()?;
         let text = needs(GraphName::TextEncoder)
             .then(|| {
-                share.or_load(&[GraphName::TextEncoder], |m| m.text.as_ref(), || {
-                    TextEncoder::load(&runtime, &package)
-                })
+                share.or_load(
+                    &[GraphName::TextEncoder],
+                    |m| m.text.as_ref(),
+                    || TextEncoder::load(&runtime, &package),
+                )
             })
             .transpose()?;
         let fusion = needs(GraphName::Fusion)
             .then(|| {
-                share.or_load(&[GraphName::Fusion], |m| m.fusion.as_ref(), || {
-                    Fusion::load(&runtime, &package)
-                })
+                share.or_load(
+                    &[GraphName::Fusion],
+                    |m| m.fusion.as_ref(),
+                    || Fusion::load(&runtime, &package),
+                )
             })
             .transpose()?;
         let decoder_graphs: &[GraphName] = if options.decoder_full {
-            &[GraphName::DecoderCrossKv, GraphName::DecoderStep, GraphName::DecoderFull]
+            &[
+                GraphName::DecoderCrossKv,
+                GraphName::DecoderStep,
+                GraphName::DecoderFull,
+            ]
         } else {
             &[GraphName::DecoderCrossKv, GraphName::DecoderStep]
         };
         let decoder = needs(GraphName::DecoderStep)
             .then(|| {
-                share.or_load(decoder_graphs, |m| m.decoder.as_ref(), || {
-                    Decoder::load(&runtime, &package, options.decoder_full)
-                })
+                share.or_load(
+                    decoder_graphs,
+                    |m| m.decoder.as_ref(),
+                    || Decoder::load(&runtime, &package, options.decoder_full),
+                )
             })
             .transpose()?;
-        let head_graphs: Vec<GraphName> = [GraphName::HeadsVision, GraphName::HeadsText, GraphName::HeadsItm]
-            .into_iter()
-            .filter(|graph| package.has_graph(*graph))
-            .collect();
+        let head_graphs: Vec<GraphName> = [
+            GraphName::HeadsVision,
+            GraphName::HeadsText,
+            GraphName::HeadsItm,
+        ]
+        .into_iter()
+        .filter(|graph| package.has_graph(*graph))
+        .collect();
         let heads = match share.find(&head_graphs, |m| m.heads.as_ref()) {
             Some(heads) => Some(heads),
             None => Heads::load(&runtime, &package)?.map(Arc::new),

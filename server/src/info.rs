@@ -158,7 +158,10 @@ impl ServerInfo {
             model: engine.map(|engine| engine.info().clone()),
             tasks: engine.map(Engine::task_names).unwrap_or_default(),
             provider: engine.map(|engine| engine.provider_name().to_owned()),
-            models: engines.iter().map(|engine| PackageInfo::of(engine)).collect(),
+            models: engines
+                .iter()
+                .map(|engine| PackageInfo::of(engine))
+                .collect(),
             api_key_required: settings.api_key_required,
             limits: settings.limits.clone(),
             batching: settings.batching.clone(),

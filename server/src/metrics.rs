@@ -237,7 +237,8 @@ impl Metrics {
                 .with_label_values(&[task, model]);
         }
         for &task in generating {
-            self.generated_tokens_total.with_label_values(&[task, model]);
+            self.generated_tokens_total
+                .with_label_values(&[task, model]);
         }
     }
 

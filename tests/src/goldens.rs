@@ -45,6 +45,7 @@ impl Caption {
                 max_length: Some(self.params.max_length),
             }),
             num_frames: None,
+            model: String::new(),
         }
     }
 }

@@ -165,7 +165,10 @@ mod tests {
             (lookups(&metrics, "hit"), lookups(&metrics, "miss")),
             (2, 2)
         );
-        assert_eq!(metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(), 48);
+        assert_eq!(
+            metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(),
+            48
+        );
     }
 
     #[test]
@@ -179,7 +182,10 @@ mod tests {
         cache.forget_dead();
         assert!(cache.get(&b).is_some());
         assert_eq!(cache.len(), 1);
-        assert_eq!(metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(), 32);
+        assert_eq!(
+            metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(),
+            32
+        );
     }
 
     #[test]
@@ -194,7 +200,10 @@ mod tests {
         cache.insert(&c, cross(4));
         assert!(cache.get(&b).is_none());
         assert!(cache.get(&a).is_some() && cache.get(&c).is_some());
-        assert_eq!(metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(), 128);
+        assert_eq!(
+            metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(),
+            128
+        );
         // An entry larger than the whole bound is not kept.
         cache.insert(&b, cross(16));
         assert!(cache.get(&b).is_none());

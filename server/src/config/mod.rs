@@ -10,7 +10,7 @@ mod protection;
 mod runtime;
 mod secret;
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
@@ -116,6 +116,8 @@ impl ServingArgs {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use clap::CommandFactory;
 

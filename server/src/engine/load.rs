@@ -33,7 +33,9 @@ pub enum LoadError {
     Model(#[from] ModelError),
     #[error("cannot start a batcher thread: {0}")]
     Thread(#[from] std::io::Error),
-    #[error("two packages are named `{name}` ({first} and {second}); names pick packages, so they must differ")]
+    #[error(
+        "two packages are named `{name}` ({first} and {second}); names pick packages, so they must differ"
+    )]
     DuplicateName {
         name: String,
         first: String,
@@ -139,7 +141,11 @@ fn check_budget(packages: &[Package], limit: u64) -> Result<(), LoadError> {
 }
 
 /// One loaded package behind its batchers and caches.
-fn engine(model: Model, settings: &LoadSettings<'_>, metrics: &Metrics) -> Result<Engine, LoadError> {
+fn engine(
+    model: Model,
+    settings: &LoadSettings<'_>,
+    metrics: &Metrics,
+) -> Result<Engine, LoadError> {
     let package = model.package();
     let manifest = package.manifest().model.clone();
     let dir = package.dir().to_path_buf();

@@ -77,21 +77,28 @@ impl Models {
                     name: name.to_owned(),
                     served: names(&self.engines),
                 })?;
-            return Some(engine).filter(serves).ok_or_else(|| SelectError::NotServing {
-                name: name.to_owned(),
-                task,
-                serving: self
-                    .engines
-                    .iter()
-                    .filter(serves)
-                    .map(|engine| engine.info().name.clone())
-                    .collect(),
-            });
+            return Some(engine)
+                .filter(serves)
+                .ok_or_else(|| SelectError::NotServing {
+                    name: name.to_owned(),
+                    task,
+                    serving: self
+                        .engines
+                        .iter()
+                        .filter(serves)
+                        .map(|engine| engine.info().name.clone())
+                        .collect(),
+                });
         }
-        let finetuned = self.engines.iter().filter(serves).find(|engine| {
-            engine.info().finetuned_for.as_deref() == Some(task.name())
-        });
-        let default = self.default.map(|index| &self.engines[index]).filter(serves);
+        let finetuned = self
+            .engines
+            .iter()
+            .filter(serves)
+            .find(|engine| engine.info().finetuned_for.as_deref() == Some(task.name()));
+        let default = self
+            .default
+            .map(|index| &self.engines[index])
+            .filter(serves);
         finetuned
             .or(default)
             .or_else(|| self.engines.iter().find(serves))

@@ -36,7 +36,9 @@ fn info_message(info: ServerInfo) -> pb::InfoResponse {
     pb::InfoResponse {
         server_version: info.server_version.to_owned(),
         ready: info.ready,
-        model: info.model.map(|model| model_message(model, &info.tasks, info.provider.as_deref())),
+        model: info
+            .model
+            .map(|model| model_message(model, &info.tasks, info.provider.as_deref())),
         models: info
             .models
             .into_iter()

@@ -40,7 +40,13 @@ fn card(info: &ModelInfo) -> ModelCard {
 fn served(ops: &OpsState) -> Vec<ModelCard> {
     ops.gateway
         .models()
-        .map(|models| models.all().iter().map(|engine| card(engine.info())).collect())
+        .map(|models| {
+            models
+                .all()
+                .iter()
+                .map(|engine| card(engine.info()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 

@@ -274,7 +274,10 @@ async fn a_failed_batch_is_split_until_only_the_bad_item_fails() {
             vec![15, 17]
         ]
     );
-    let splits = s.metrics.batch_splits_total.with_label_values(&["test", "m"]);
+    let splits = s
+        .metrics
+        .batch_splits_total
+        .with_label_values(&["test", "m"]);
     assert_eq!(splits.get(), 2);
 }
 

@@ -69,8 +69,8 @@ impl TaskSlice for Chat {
                 })
             }),
         };
-        let media = request.conversation.media;
         let task = request.task();
+        let media = request.conversation.media;
         let prompt_tokens = match &request.conversation.question {
             Some(question) => context.text.question_ids(question)?.len(),
             None => 0,
