@@ -48,7 +48,7 @@ impl Sharing<'_> {
         let digests = |package: &Package| -> Option<Vec<String>> {
             graphs
                 .iter()
-                .map(|graph| package.graph_digest(*graph).map(str::to_owned))
+                .map(|graph| package.graph_digest(*graph))
                 .collect()
         };
         let mine = digests(self.package)?;

@@ -73,9 +73,17 @@ impl Package {
             .map(|entry| self.dir.join(&entry.file))
     }
 
-    /// The sha256 the manifest lists for a graph's file (with its external data, the file's own).
-    pub fn graph_digest(&self, graph: GraphName) -> Option<&str> {
-        self.manifest.graphs.get(graph.as_str())?.sha256.as_deref()
+    /// What a graph is, byte for byte: the sha256 of its `.onnx` and of each external data file
+    /// (the `.onnx` of a large graph holds no weights, so its own digest is the same for every
+    /// checkpoint of one shape). None when the manifest lacks one of them.
+    pub fn graph_digest(&self, graph: GraphName) -> Option<String> {
+        let entry = self.manifest.graphs.get(graph.as_str())?;
+        let mut digest = entry.sha256.clone()?;
+        for data in &entry.external_data {
+            digest.push('+');
+            digest.push_str(self.manifest.files.get(data)?);
+        }
+        Some(digest)
     }
 
     /// Bytes of the graphs a server loads (each `.onnx` and its external data; `decoder_full`,
@@ -88,18 +96,17 @@ impl Package {
     /// that graphs two packages share are counted once.
     pub fn graph_weights(&self) -> Vec<(String, u64)> {
         let size = |file: &str| std::fs::metadata(self.dir.join(file)).map_or(0, |m| m.len());
-        self.manifest
-            .graphs
-            .iter()
-            .filter(|(name, _)| name.as_str() != GraphName::DecoderFull.as_str())
-            .map(|(_, entry)| {
-                let key = entry
-                    .sha256
-                    .clone()
+        GraphName::ALL
+            .into_iter()
+            .filter(|graph| *graph != GraphName::DecoderFull)
+            .filter_map(|graph| {
+                let entry = self.manifest.graphs.get(graph.as_str())?;
+                let key = self
+                    .graph_digest(graph)
                     .unwrap_or_else(|| self.dir.join(&entry.file).display().to_string());
                 let bytes =
                     size(&entry.file) + entry.external_data.iter().map(|f| size(f)).sum::<u64>();
-                (key, bytes)
+                Some((key, bytes))
             })
             .collect()
     }
