@@ -109,6 +109,8 @@ def test_the_demo_image_asked_captioned_classified_and_matched(
     open_page: Callable[[dict], Page], http: httpx.Client, artifact: Callable[[str], Path]
 ) -> None:
     page = open_page(DESKTOP)
+    served = http.get("/info").json()["models"][0]
+    expect(page.locator("#model")).to_contain_text(f"{served['name']} · {served['dtype']}")
     image = goldens.medium(IMAGE).files[0]
     upload = {"image": (image.name, image.read_bytes(), "image/png")}
     page.locator("#file").set_input_files(image)
@@ -118,6 +120,7 @@ def test_the_demo_image_asked_captioned_classified_and_matched(
     page.locator("#question").fill(case["question"])
     finish(page, "#ask", "#ask button[type=submit]")
     expect(page.locator("#answer")).to_have_text(case["answer"])
+    expect(page.locator("#ask .timing")).to_contain_text(f"model {served['name']}")
     assert int(page.locator("#ask").get_attribute("data-deltas")) >= 1, "the answer came as deltas"
     vqa = http.post("/v1/vqa", files=upload, data={"question": case["question"]})
     assert vqa.json()["answer"] == case["answer"]
@@ -127,7 +130,7 @@ def test_the_demo_image_asked_captioned_classified_and_matched(
     assert caption == golden_caption(IMAGE)
     expect(page.locator("#caption-text")).to_have_text(caption)
     timing = page.locator("#caption .timing")
-    for shown in ("queue ", "compute ", "total ", "round trip ", "id "):
+    for shown in (f"model {served['name']}", "queue ", "compute ", "total ", "round trip ", "id "):
         expect(timing).to_contain_text(shown)
 
     page.locator("#labels").fill("\n".join(LABELS))
@@ -190,6 +193,7 @@ def test_demo_media_in_a_phone_sized_window(
 
     page.get_by_role("button", name="video", exact=True).click()
     expect(page.locator("#media-summary")).to_contain_text("video: frames_20.mp4")
+    expect(page.locator("#caption-text")).to_have_text("")  # the frames' caption is gone
     question = "What is the man doing in the video?"
     page.locator("#question").fill(question)
     finish(page, "#ask", "#ask button[type=submit]")
