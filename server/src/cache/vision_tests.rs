@@ -43,7 +43,7 @@ const ENTRY_BYTES: u64 = 1000 + 32;
 fn lookups(metrics: &Metrics, result: &str) -> u64 {
     metrics
         .vision_cache_lookups_total
-        .with_label_values(&[result])
+        .with_label_values(&[result, "pkg"])
         .get()
 }
 

@@ -8,8 +8,29 @@ use mplug2_model::tasks::Task;
 
 use super::Engine;
 
-pub struct Models {
-    engines: Vec<Arc<Engine>>,
+/// What selection needs to know of a package (an `Engine`; a stand-in in the tests).
+pub trait Servable {
+    fn name(&self) -> &str;
+    fn finetuned_for(&self) -> Option<&str>;
+    fn serves(&self, task: Task) -> bool;
+}
+
+impl Servable for Arc<Engine> {
+    fn name(&self) -> &str {
+        &self.info().name
+    }
+
+    fn finetuned_for(&self) -> Option<&str> {
+        self.info().finetuned_for.as_deref()
+    }
+
+    fn serves(&self, task: Task) -> bool {
+        Engine::serves(self, task)
+    }
+}
+
+pub struct Models<E = Arc<Engine>> {
+    engines: Vec<E>,
     /// The index of `--default-model`'s package.
     default: Option<usize>,
 }
@@ -37,15 +58,15 @@ fn or_none(names: &[String]) -> String {
     }
 }
 
-impl Models {
+impl<E: Servable> Models<E> {
     /// `default`: the `--default-model` name, which must be one of the packages'.
-    pub fn new(engines: Vec<Arc<Engine>>, default: Option<&str>) -> Result<Models, SelectError> {
+    pub fn new(engines: Vec<E>, default: Option<&str>) -> Result<Models<E>, SelectError> {
         let default = match default {
             None => None,
             Some(name) => Some(
                 engines
                     .iter()
-                    .position(|engine| engine.info().name == name)
+                    .position(|engine| engine.name() == name)
                     .ok_or_else(|| SelectError::Unknown {
                         name: name.to_owned(),
                         served: names(&engines),
@@ -55,24 +76,24 @@ impl Models {
         Ok(Models { engines, default })
     }
 
-    pub fn all(&self) -> &[Arc<Engine>] {
+    pub fn all(&self) -> &[E] {
         &self.engines
     }
 
     /// Whether a package of this name is served (a metric label may carry it).
     pub fn serves_model(&self, name: &str) -> bool {
-        self.engines.iter().any(|engine| engine.info().name == name)
+        self.engines.iter().any(|engine| engine.name() == name)
     }
 
     /// The package that answers a request for `tasks` naming `model`, or none.
-    pub fn select(&self, model: Option<&str>, tasks: &[Task]) -> Result<&Arc<Engine>, SelectError> {
-        let serves = |engine: &&Arc<Engine>| tasks.iter().all(|task| engine.serves(*task));
+    pub fn select(&self, model: Option<&str>, tasks: &[Task]) -> Result<&E, SelectError> {
+        let serves = |engine: &&E| tasks.iter().all(|task| engine.serves(*task));
         let task = tasks.first().copied().unwrap_or(Task::Caption);
         if let Some(name) = model {
             let engine = self
                 .engines
                 .iter()
-                .find(|engine| engine.info().name == name)
+                .find(|engine| engine.name() == name)
                 .ok_or_else(|| SelectError::Unknown {
                     name: name.to_owned(),
                     served: names(&self.engines),
@@ -86,7 +107,7 @@ impl Models {
                         .engines
                         .iter()
                         .filter(serves)
-                        .map(|engine| engine.info().name.clone())
+                        .map(|engine| engine.name().to_owned())
                         .collect(),
                 });
         }
@@ -94,7 +115,7 @@ impl Models {
             .engines
             .iter()
             .filter(serves)
-            .find(|engine| engine.info().finetuned_for.as_deref() == Some(task.name()));
+            .find(|engine| engine.finetuned_for() == Some(task.name()));
         let default = self
             .default
             .map(|index| &self.engines[index])
@@ -106,9 +127,13 @@ impl Models {
     }
 }
 
-fn names(engines: &[Arc<Engine>]) -> Vec<String> {
+fn names<E: Servable>(engines: &[E]) -> Vec<String> {
     engines
         .iter()
-        .map(|engine| engine.info().name.clone())
+        .map(|engine| engine.name().to_owned())
         .collect()
 }
+
+#[cfg(test)]
+#[path = "models_tests.rs"]
+mod tests;

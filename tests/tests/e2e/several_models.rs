@@ -199,3 +199,36 @@ async fn batches_never_mix_packages_and_metrics_carry_the_model() {
         assert!(scraped.value("mplug2_module_items_total", &decoder) >= expected);
     }
 }
+
+#[tokio::test]
+async fn packages_over_the_weight_budget_or_with_one_name_refuse_to_start() {
+    let second = demo_vqa_package();
+    let second = second.to_str().unwrap();
+    // The two demo packages hold a few MB of weights each: a 1 MB budget cannot hold them.
+    let (status, log) = Server::refused(ServerOptions::args(&[
+        "--model-dir",
+        second,
+        "--max-model-bytes",
+        "1000000",
+    ]))
+    .await;
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains("over the limit of 1000000 (--max-model-bytes)")
+            && log.contains(DEMO)
+            && log.contains(VQA),
+        "{log}"
+    );
+    // Names pick packages: the same package twice is refused.
+    let demo = mplug2_e2e_tests::demo_package();
+    let (status, log) = Server::refused(ServerOptions::args(&[
+        "--model-dir",
+        demo.to_str().unwrap(),
+    ]))
+    .await;
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains(&format!("two packages are named `{DEMO}`")),
+        "{log}"
+    );
+}
