@@ -74,6 +74,7 @@ mod tests {
             decode: &DecodeLimits::DEFAULT,
             media_urls: false,
             embed_dim: Some(256),
+            models: vec!["mplug2-demo".to_owned()],
         });
         let paths = spec["paths"].as_object().unwrap();
         for route in [
