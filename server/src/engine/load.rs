@@ -42,7 +42,7 @@ pub enum LoadError {
         second: String,
     },
     #[error(
-        "the packages' weights are {total} bytes, over the limit of {limit} (--max-model-bytes): {}",
+        "the packages' weights are {total} bytes (graphs they share counted once), over the limit of {limit} (--max-model-bytes): {}",
         .each.iter().map(|(name, bytes)| format!("{name} {bytes}")).collect::<Vec<_>>().join(", ")
     )]
     OverBudget {
@@ -133,7 +133,14 @@ fn check_budget(packages: &[Package], limit: u64) -> Result<(), LoadError> {
     for (name, bytes) in &each {
         tracing::info!(model = name, weight_bytes = bytes, "package weights");
     }
-    let total = each.iter().map(|(_, bytes)| bytes).sum();
+    // A graph two packages share is loaded once, so it weighs once.
+    let distinct: std::collections::HashMap<String, u64> =
+        packages.iter().flat_map(Package::graph_weights).collect();
+    let total = distinct.values().sum();
+    tracing::info!(
+        weight_bytes = total,
+        "all packages' weights, shared graphs once"
+    );
     if limit > 0 && total > limit {
         return Err(LoadError::OverBudget { total, limit, each });
     }
