@@ -1,6 +1,8 @@
 # mplug2-serve: the two commands of the README (`make run`, `make test`) and the steps they use.
-# Needs: a Rust toolchain, python3 + pip (for the ONNX Runtime wheel and the exporter's tests),
-# and the system packages listed in .ci/run (FFmpeg dev libraries, clang, pkg-config).
+# Needs a Rust toolchain; both commands install the rest themselves: the system packages
+# (scripts/system-packages.sh, on Debian/Ubuntu: FFmpeg dev libraries, clang, pkg-config, python3;
+# `make test` also chromium and prometheus), the ONNX Runtime library (scripts/fetch-ort.sh) and
+# the Python test environments.
 
 CARGO ?= cargo
 # Flags for `make run`, e.g. `make run ARGS="--max-batch-size 8"`.
@@ -8,21 +10,35 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter test-deploy test-clients lint bench bench-suite fuzz ort clean
+.PHONY: run build test test-rust test-exporter test-deploy test-clients lint bench bench-suite fuzz ort \
+	system-packages system-packages-tests toolchain clean
 
-## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
-run: ort
-	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-server --bin mplug2-serve -- $(ARGS)
+## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC); once
+## it is ready, scripts/serve.sh prints the playground's and the docs' URLs and a curl to try.
+run: system-packages ort build
+	ORT_DYLIB_PATH=$(ORT) scripts/serve.sh target/release/mplug2-serve $(ARGS)
 
-build:
+build: system-packages toolchain
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve
+
+## The system packages the build needs (`-tests`: and the tests), installed when missing (as root,
+## or with passwordless sudo; otherwise it stops with the command to run). A no-op when present.
+system-packages:
+	@scripts/system-packages.sh
+system-packages-tests:
+	@scripts/system-packages.sh --tests
+
+toolchain:
+	@command -v $(CARGO) >/dev/null || { echo "cargo not found: install Rust (1.92+) with" \
+		"curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | sh" >&2; exit 1; }
 
 ## Everything CI checks: formatting and lints, the Rust tests (model, server, end-to-end against
 ## the real binary), the real clients against the binary (openai, SSE, schemathesis: tests/clients),
 ## the exporter's pytest and the deployment files. Prints the CPU and its ISA
 ## flags first; runs every suite even after one fails, then a summary (scripts/test-suites.sh).
+## Installs the missing system packages first, the test-only ones too (chromium, prometheus).
 TEST_SUITES = lint test-rust test-clients test-exporter test-deploy
-test:
+test: system-packages-tests toolchain
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(TEST_SUITES)
 
 test-rust: ort models/demo-vqa/manifest.json
@@ -49,8 +65,9 @@ test-deploy: ort
 	deploy/gpu-check.sh --cpu-only --server-bin target/debug/mplug2-serve --ort-library $(ORT) \
 		--requests 16 --concurrency 4
 
-## The client-side end-to-end suite (tests/clients/README.md): the official openai client, httpx
-## and schemathesis against the debug binary with the demo package. Its Python environment is
+## The client-side end-to-end suite (tests/clients/README.md): the official openai client, httpx,
+## schemathesis and the playground in Chromium (Playwright) against the debug binary with the demo
+## package, and scripts/system-packages.sh against a fake Debian. Its Python environment is
 ## built on first use (and again when requirements.txt changes). `PYTEST_ARGS=-k stream` narrows it.
 CLIENTS_VENV = tests/clients/.venv
 PYTEST_ARGS ?=

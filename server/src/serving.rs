@@ -54,6 +54,13 @@ impl OpsState {
                     .filter_map(|engine| engine.context().embed_dim)
                     .max()
             }),
+            models: self.gateway.models().map_or_else(Vec::new, |models| {
+                models
+                    .all()
+                    .iter()
+                    .map(|engine| engine.info().name.clone())
+                    .collect()
+            }),
         }
     }
 }

@@ -1,18 +1,22 @@
 """Fixtures: one server per test module (stopped at its end), the official openai client and a
-plain httpx client on it; a failing test's report carries the server's log."""
+plain httpx client on it, and a place for artifacts (listed at the end of the run); a failing
+test's report carries the server's log."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 import openai
 import pytest
 
+from harness.paths import ARTIFACTS
 from harness.server import Server
 
 # Bound of one request (the demo package answers in well under a second).
 REQUEST_TIMEOUT_S = 60.0
+KEPT_ARTIFACTS = pytest.StashKey[list[Path]]()
 
 
 @pytest.fixture(scope="module")
@@ -47,3 +51,25 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo) -> Itera
     if report.failed and isinstance(running, Server):
         report.sections.append(("mplug2-serve log (last lines)", running.log()))
     return report
+
+
+@pytest.fixture
+def artifact(request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """`artifact(name)`: a path under `tests/clients/artifacts/` to write a file a person will
+    look at; the run's summary lists every one."""
+
+    def path(name: str) -> Path:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        kept = request.config.stash.setdefault(KEPT_ARTIFACTS, [])
+        kept.append(ARTIFACTS / name)
+        return kept[-1]
+
+    return path
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    kept = [path for path in config.stash.get(KEPT_ARTIFACTS, []) if path.is_file()]
+    if kept:
+        terminalreporter.section("artifacts")
+        for path in kept:
+            terminalreporter.write_line(str(path))

@@ -51,6 +51,9 @@ fn document(context: &SchemaContext<'_>) -> serde_json::Value {
     if let Some(base) = document["paths"].as_object() {
         paths.0.extend(base.clone());
     }
+    paths
+        .0
+        .extend(super::playground::openapi().map(|(path, item)| (path.to_owned(), item)));
     document["paths"] = serde_json::Value::Object(paths.0);
     document
 }
@@ -71,6 +74,7 @@ mod tests {
             decode: &DecodeLimits::DEFAULT,
             media_urls: false,
             embed_dim: Some(256),
+            models: vec!["mplug2-demo".to_owned()],
         });
         let paths = spec["paths"].as_object().unwrap();
         for route in [
@@ -85,6 +89,8 @@ mod tests {
             "/metrics",
             "/openapi.json",
             "/docs",
+            "/",
+            "/playground/media/{name}",
         ] {
             assert!(paths.contains_key(route), "{route}");
         }

@@ -1,11 +1,13 @@
-//! REST (axum): one route per task slice of the registry, health, metrics, info and the OpenAPI
-//! docs. Handlers are thin: read the body, hand it to the gateway, shape the answer.
+//! REST (axum): one route per task slice of the registry, health, metrics, info, the OpenAPI
+//! docs and the playground page at `/`. Handlers are thin: read the body, hand it to the
+//! gateway, shape the answer.
 
 mod call;
 mod docs;
 mod models;
 mod ops;
 pub mod parse;
+mod playground;
 mod stream;
 mod task;
 
@@ -24,8 +26,8 @@ use crate::{
     tasks::{TaskSlice, TaskVisitor, for_each_task},
 };
 
-/// The API address: the task routes, `/info`, the docs, and `/health/*` and `/metrics` unless
-/// `--admin-addr` serves them.
+/// The API address: the task routes, `/info`, the docs, the playground, and `/health/*` and
+/// `/metrics` unless `--admin-addr` serves them.
 pub fn router(tasks: Arc<TaskState>, ops: Arc<OpsState>, with_operator_routes: bool) -> Router {
     let body_limit = tasks.max_body_bytes;
     struct Routes(Router<Arc<TaskState>>);
@@ -44,7 +46,8 @@ pub fn router(tasks: Arc<TaskState>, ops: Arc<OpsState>, with_operator_routes: b
         .route("/info", get(ops::info))
         .route("/v1/models", get(models::list))
         .route("/v1/models/{id}", get(models::one))
-        .merge(docs::routes());
+        .merge(docs::routes())
+        .merge(playground::routes());
     let info = if with_operator_routes {
         info.merge(operator_routes())
     } else {

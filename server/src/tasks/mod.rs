@@ -113,6 +113,8 @@ pub struct SchemaContext<'a> {
     pub media_urls: bool,
     /// The loaded model's embedding width (`None` while it loads).
     pub embed_dim: Option<usize>,
+    /// The packages' names, which a request's `model` may be (none while they load).
+    pub models: Vec<String>,
 }
 
 /// How a REST stream frames its events (each one `data:` payload).

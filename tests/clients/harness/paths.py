@@ -6,6 +6,8 @@ REPO_ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = REPO_ROOT / "tests/fixtures"
 # The lossless MP4 of the `frames_20` golden (tests/fixtures/README.md).
 FRAMES_20_MP4 = FIXTURES / "frames_20.mp4"
+# What tests keep for a person to look at (screenshots); gitignored.
+ARTIFACTS = REPO_ROOT / "tests/clients/artifacts"
 
 
 def demo_package() -> Path:

@@ -471,6 +471,8 @@ async fn with_an_api_key_requests_without_it_are_401_and_unauthenticated() {
         "/metrics",
         "/info",
         "/docs",
+        "/",
+        "/playground/media/image_480x270.png",
     ] {
         assert_eq!(rest.get(open).await.0, 200, "{open} must not need the key");
     }

@@ -186,7 +186,7 @@ fn schema_of(context: &SchemaContext<'_>) -> Json {
         "type": "object", "required": ["messages"], "additionalProperties": false,
         "description": "The medium is the one image or video of the user messages (several image_url parts in one message are the frames of one video); the last user message's text is the question (none: a caption). mPLUG-2 is not a chat model: other turns do not condition the answer. Without temperature/top_p/top_k/seed the answer is the official beam search.",
         "properties": {
-            "model": { "type": "string" },
+            "model": schema::model(&context.models),
             "messages": { "type": "array", "minItems": 1, "prefixItems": [user], "items": other },
             "n": { "type": "integer", "minimum": 1, "maximum": 1,
                 "description": "Choices: the n best beams (n ≤ beam_size), or n samples" },

@@ -127,7 +127,7 @@ pub fn from_message(inputs: Vec<pb::EmbedInput>) -> Result<Vec<EmbedInput>, ApiE
 /// The OpenAPI properties every body may have besides its inputs.
 fn options(context: &SchemaContext<'_>) -> Json {
     json!({
-        "model": { "type": "string", "description": "Accepted for OpenAI compatibility; the one loaded model answers" },
+        "model": schema::model(&context.models),
         "user": { "type": "string", "description": "Accepted for OpenAI compatibility" },
         "encoding_format": { "type": "string", "enum": ["float", "base64"], "description": "base64: little-endian float32 bytes" },
         "dimensions": match context.embed_dim {

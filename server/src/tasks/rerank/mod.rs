@@ -140,7 +140,7 @@ impl TaskSlice for Rerank {
                     "top_n": { "type": "integer", "minimum": 1, "maximum": limits.max_documents,
                         "description": "More than the documents is all of them" },
                     "return_documents": { "type": "boolean" },
-                    "model": { "type": "string" },
+                    "model": schema::model(&context.models),
                     "num_frames": frames::schema(limits),
                 }
             })
