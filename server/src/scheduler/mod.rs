@@ -4,6 +4,7 @@
 mod arrivals;
 mod batcher;
 mod decoder;
+mod decoder_step;
 mod handle;
 mod module_metrics;
 mod pending;

@@ -6,6 +6,7 @@ mod bad_input;
 mod batching;
 mod cancellation;
 mod deadline;
+mod decoder_isolation;
 mod deploy_metrics;
 mod errors;
 mod failure_isolation;
