@@ -70,7 +70,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let tasks = Arc::new(TaskState {
         gateway: Arc::clone(&gateway),
         max_body_bytes: limits.max_body_bytes,
-        media_urls: MediaUrls::new(&config.media_urls, &limits.media),
+        media_urls: MediaUrls::new(
+            &config.media_urls,
+            &limits.media,
+            config.serving.retry_after_s,
+        ),
     });
     let ops = Arc::new(OpsState {
         gateway: Arc::clone(&gateway),

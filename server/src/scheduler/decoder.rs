@@ -231,7 +231,7 @@ impl Worker {
             return;
         }
         let started = Instant::now();
-        self.metrics.queue_depth.sub(joining.len() as i64);
+        self.metrics.queue_depth.release(joining.len());
         let crosses = catch_unwind(AssertUnwindSafe(|| self.cross_kv(&joining)));
         let took = started.elapsed();
         self.metrics.projected(took);

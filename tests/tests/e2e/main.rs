@@ -9,6 +9,7 @@ mod deadline;
 mod decoder_isolation;
 mod deploy_metrics;
 mod errors;
+mod exact_bounds;
 mod failure_isolation;
 mod grpc_goldens;
 mod health;
