@@ -17,7 +17,7 @@ pub use batching::{BatchingArgs, ModuleBatching};
 pub use cache::CacheArgs;
 pub use limits::LimitsArgs;
 pub use media_urls::MediaUrlArgs;
-pub use protection::{KeyFileError, ProtectionArgs};
+pub use protection::ProtectionArgs;
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
 
