@@ -25,8 +25,17 @@ TEST_SUITES = lint test-rust test-clients test-exporter test-deploy
 test:
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(TEST_SUITES)
 
-test-rust: ort
+test-rust: ort models/demo-vqa/manifest.json
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) test --workspace
+
+## A second demo package (other random weights, fine-tuned for VQA, its own PyTorch goldens) for
+## the several-packages tests; made by the exporter, not committed (~2 min). Seed 65: its smallest
+## golden beam margin is 8.4e-3, far above cross-machine noise (docs/tolerances.md).
+models/demo-vqa/manifest.json: exporter/pyproject.toml exporter/src/mplug2_exporter/demo/build.py
+	$(MAKE) -C exporter venv
+	rm -rf models/demo-vqa
+	exporter/.venv/bin/python -m mplug2_exporter demo --out models/demo-vqa --seed 65 \
+		--name mplug2-demo-vqa --finetuned-for vqa
 
 test-exporter:
 	$(MAKE) -C exporter test

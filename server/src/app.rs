@@ -57,8 +57,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .zip(config.protection.api_key_file.clone())
         .map(|(keys, path)| (Arc::clone(keys), path));
     tokio::spawn(keys::reload_on_change(reloaded));
-    let (task_names, generating) = tasks::names();
-    let metrics = Metrics::new(&task_names, &generating)?;
+    let metrics = Metrics::new()?;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Arc::new(Health::new(reporter, metrics.ready.clone()).await);
     let limits = config.limits.resolve();
@@ -188,7 +187,7 @@ fn served(
     StartError::Serve { protocol, source }
 }
 
-/// Loads and warms the model off the async runtime, then marks the server ready.
+/// Loads and warms every package off the async runtime, then marks the server ready.
 async fn load(
     config: Arc<Config>,
     gateway: Arc<Gateway>,
@@ -197,9 +196,13 @@ async fn load(
     limits: crate::limits::Limits,
 ) -> Result<(), StartError> {
     let started = std::time::Instant::now();
-    let engine = tokio::task::spawn_blocking(move || {
+    let loading = metrics.clone();
+    let models = tokio::task::spawn_blocking(move || {
+        let dirs = config.models.dirs();
         let settings = LoadSettings {
-            model_dir: &config.model_dir,
+            model_dirs: &dirs,
+            default_model: config.models.default_model.as_deref(),
+            max_model_bytes: config.models.max_model_bytes,
             runtime: config.runtime.resolve(),
             media: limits.media,
             decode: limits.decode,
@@ -208,19 +211,30 @@ async fn load(
             max_queue_items: config.protection.max_queue_items,
             cache: &config.cache,
         };
-        engine::load(settings, &metrics)
+        engine::load(settings, &loading)
     })
     .await
     .map_err(|error| StartError::Load(error.to_string()))?
     .map_err(|error| StartError::Load(error.to_string()))?;
+    let (task_names, generating) = tasks::names();
+    for engine in models.all() {
+        let info = engine.info();
+        metrics.expose_model(&info.name, &task_names, &generating);
+        tracing::info!(
+            model = info.name,
+            dtype = info.dtype,
+            weight_bytes = info.weight_bytes,
+            provider = engine.provider_name(),
+            tasks = ?engine.task_names(),
+            "package ready"
+        );
+    }
     tracing::info!(
-        model = engine.info().name,
-        provider = engine.provider_name(),
-        tasks = ?engine.task_names(),
+        packages = models.all().len(),
         seconds = started.elapsed().as_secs_f64(),
-        "model loaded and warmed; ready"
+        "every package loaded and warmed; ready"
     );
-    gateway.set_engine(Arc::new(engine));
+    gateway.set_models(Arc::new(models));
     health.set_warmed().await;
     Ok(())
 }

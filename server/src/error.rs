@@ -9,7 +9,10 @@ use axum::{
 use mplug2_model::{ErrorKind, ModelError, preprocess::MediaError};
 use serde::Serialize;
 
-use crate::limits::{Limit, LimitError};
+use crate::{
+    engine::SelectError,
+    limits::{Limit, LimitError},
+};
 
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
@@ -150,6 +153,18 @@ impl ApiError {
         match self {
             ApiError::Overloaded { retry_after_s, .. } => Some(*retry_after_s),
             _ => None,
+        }
+    }
+}
+
+impl From<SelectError> for ApiError {
+    fn from(error: SelectError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            SelectError::Unknown { .. } | SelectError::NotServing { .. } => {
+                ApiError::InvalidRequest(message)
+            }
+            SelectError::NoneServes { .. } => ApiError::UnsupportedTask(message),
         }
     }
 }

@@ -1,12 +1,14 @@
 //! What `/info` and the gRPC `Info` method report, as one struct rendered by both: the model, the
 //! tasks served, every limit and batching setting, and the execution provider in use.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 
 use crate::{
     cache::VisionCacheInfo,
     config::Config,
-    engine::{Engine, ModelInfo},
+    engine::{Engine, ModelInfo, Models},
     module_table::MODULE_TABLE,
 };
 
@@ -14,15 +16,39 @@ use crate::{
 pub struct ServerInfo {
     pub server_version: &'static str,
     pub ready: bool,
-    /// `None` until the package is loaded.
+    /// The first package; `None` until the packages are loaded.
     pub model: Option<ModelInfo>,
+    /// The first package's tasks and provider.
     pub tasks: Vec<String>,
     pub provider: Option<String>,
+    /// Every package, in the order of `--model-dir`.
+    pub models: Vec<PackageInfo>,
     pub api_key_required: bool,
     pub limits: Limits,
     pub batching: Batching,
-    /// `None` until the package is loaded.
+    /// The first package's; `None` until the packages are loaded.
     pub vision_cache: Option<VisionCacheInfo>,
+}
+
+/// One package served.
+#[derive(Debug, Serialize)]
+pub struct PackageInfo {
+    #[serde(flatten)]
+    pub model: ModelInfo,
+    pub tasks: Vec<String>,
+    pub provider: String,
+    pub vision_cache: VisionCacheInfo,
+}
+
+impl PackageInfo {
+    fn of(engine: &Engine) -> PackageInfo {
+        PackageInfo {
+            model: engine.info().clone(),
+            tasks: engine.task_names(),
+            provider: engine.provider_name().to_owned(),
+            vision_cache: engine.vision_cache_info(),
+        }
+    }
 }
 
 /// The parts fixed at start-up, rendered once from the flags.
@@ -123,13 +149,19 @@ impl Settings {
 }
 
 impl ServerInfo {
-    pub fn collect(settings: &Settings, ready: bool, engine: Option<&Engine>) -> ServerInfo {
+    pub fn collect(settings: &Settings, ready: bool, models: Option<&Models>) -> ServerInfo {
+        let engines = models.map_or(&[][..], Models::all);
+        let engine = engines.first().map(Arc::as_ref);
         ServerInfo {
             server_version: env!("CARGO_PKG_VERSION"),
             ready,
             model: engine.map(|engine| engine.info().clone()),
             tasks: engine.map(Engine::task_names).unwrap_or_default(),
             provider: engine.map(|engine| engine.provider_name().to_owned()),
+            models: engines
+                .iter()
+                .map(|engine| PackageInfo::of(engine))
+                .collect(),
             api_key_required: settings.api_key_required,
             limits: settings.limits.clone(),
             batching: settings.batching.clone(),

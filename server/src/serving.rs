@@ -46,10 +46,14 @@ impl OpsState {
             limits: &self.schema.limits,
             decode: &self.schema.decode,
             media_urls: self.schema.media_urls,
-            embed_dim: self
-                .gateway
-                .engine()
-                .and_then(|engine| engine.context().embed_dim),
+            // The widest package's: a smaller `dimensions` of another is not stated.
+            embed_dim: self.gateway.models().and_then(|models| {
+                models
+                    .all()
+                    .iter()
+                    .filter_map(|engine| engine.context().embed_dim)
+                    .max()
+            }),
         }
     }
 }
@@ -59,7 +63,7 @@ impl OpsState {
         ServerInfo::collect(
             &self.settings,
             self.health.is_ready(),
-            self.gateway.engine().map(Arc::as_ref),
+            self.gateway.models().map(Arc::as_ref),
         )
     }
 }

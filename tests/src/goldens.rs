@@ -45,6 +45,7 @@ impl Caption {
                 max_length: Some(self.params.max_length),
             }),
             num_frames: None,
+            model: String::new(),
         }
     }
 }
@@ -73,7 +74,12 @@ pub struct Goldens {
 
 impl Goldens {
     pub fn load() -> Goldens {
-        let dir = demo_package().join("goldens");
+        Goldens::load_from(&demo_package())
+    }
+
+    /// The goldens of another package.
+    pub fn load_from(package: &std::path::Path) -> Goldens {
+        let dir = package.join("goldens");
         let index: Value =
             serde_json::from_slice(&std::fs::read(dir.join("goldens.json")).expect("goldens.json"))
                 .expect("goldens.json parses");

@@ -70,6 +70,19 @@ impl Server {
     }
 
     async fn launch(options: ServerOptions, admin: bool) -> Server {
+        let server = Server::spawn(options, admin);
+        server.wait_for("/health/live").await;
+        server
+    }
+
+    /// Runs a server that must refuse to start: its exit status and log, within the start bound.
+    pub async fn refused(options: ServerOptions) -> (ExitStatus, String) {
+        let server = Server::spawn(options, false);
+        let status = server.exit_status(server.start_bound).await;
+        (status, server.log())
+    }
+
+    fn spawn(options: ServerOptions, admin: bool) -> Server {
         let dir = TempDir::new();
         let log = dir.path().join("server.log");
         let (http_port, grpc_port) = (free_port(), free_port());
@@ -97,7 +110,7 @@ impl Server {
             ))
             .spawn()
             .expect("cannot start mplug2-serve");
-        let server = Server {
+        Server {
             child: Mutex::new(Some(child)),
             http: format!("http://127.0.0.1:{http_port}"),
             grpc: format!("http://127.0.0.1:{grpc_port}"),
@@ -105,9 +118,7 @@ impl Server {
             log,
             start_bound: options.start_bound.unwrap_or(START_BOUND),
             _dir: dir,
-        };
-        server.wait_for("/health/live").await;
-        server
+        }
     }
 
     /// Starts the server with default flags and waits until it is ready.

@@ -73,6 +73,37 @@ impl Package {
             .map(|entry| self.dir.join(&entry.file))
     }
 
+    /// The sha256 the manifest lists for a graph's file (with its external data, the file's own).
+    pub fn graph_digest(&self, graph: GraphName) -> Option<&str> {
+        self.manifest.graphs.get(graph.as_str())?.sha256.as_deref()
+    }
+
+    /// Bytes of the graphs a server loads (each `.onnx` and its external data; `decoder_full`,
+    /// a parity reference only, left out): what its weights weigh.
+    pub fn weight_bytes(&self) -> u64 {
+        self.graph_weights().iter().map(|(_, bytes)| bytes).sum()
+    }
+
+    /// Each loaded graph's bytes, keyed by its sha256 (its path when the manifest has none), so
+    /// that graphs two packages share are counted once.
+    pub fn graph_weights(&self) -> Vec<(String, u64)> {
+        let size = |file: &str| std::fs::metadata(self.dir.join(file)).map_or(0, |m| m.len());
+        self.manifest
+            .graphs
+            .iter()
+            .filter(|(name, _)| name.as_str() != GraphName::DecoderFull.as_str())
+            .map(|(_, entry)| {
+                let key = entry
+                    .sha256
+                    .clone()
+                    .unwrap_or_else(|| self.dir.join(&entry.file).display().to_string());
+                let bytes =
+                    size(&entry.file) + entry.external_data.iter().map(|f| size(f)).sum::<u64>();
+                (key, bytes)
+            })
+            .collect()
+    }
+
     pub fn tokenizer_path(&self) -> PathBuf {
         self.dir.join(TOKENIZER_FILE)
     }

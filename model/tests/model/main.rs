@@ -15,5 +15,6 @@ mod parity_tasks;
 mod parity_text;
 mod runtime;
 mod sampling;
+mod sharing;
 mod streaming;
 mod video;

@@ -17,6 +17,8 @@ use crate::{
 
 /// What the batchers are started with besides the module table.
 pub struct BatchersSettings<'a> {
+    /// The package's name: the `model` label of its batchers' metrics.
+    pub model: &'a str,
     pub batching: &'a crate::config::BatchingArgs,
     pub max_queued: usize,
     pub cross_kv_cache_bytes: usize,
@@ -83,8 +85,13 @@ impl Batchers {
                         .decoder
                         .clone()
                         .map(|decoder| {
-                            let cache = CrossKvCache::new(settings.cross_kv_cache_bytes, metrics);
-                            let metrics = ModuleMetrics::new(metrics, row.module.name());
+                            let cache = CrossKvCache::new(
+                                settings.cross_kv_cache_bytes,
+                                settings.model,
+                                metrics,
+                            );
+                            let metrics =
+                                ModuleMetrics::new(metrics, row.module.name(), settings.model);
                             DecoderBatcher::spawn(decoder, decoder_settings, cache, metrics)
                         })
                         .transpose()?;
@@ -129,7 +136,7 @@ fn start<R: BatchRunner>(
         name,
         runner,
         batcher_settings,
-        ModuleMetrics::new(metrics, name),
+        ModuleMetrics::new(metrics, name, settings.model),
     )?;
     let arrivals = batcher.arrivals();
     *slot = Some(batcher);

@@ -1,10 +1,13 @@
 //! Loading a package: open and verify it, load its graphs on the configured ONNX Runtime, warm
 //! every graph, then start one batcher per module.
 
-use std::{path::Path, sync::Arc};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use mplug2_model::{
-    Model, ModelError,
+    LoadOptions, Model, ModelError,
     decode::DecodeLimits,
     package::{Package, PackageError},
     preprocess::MediaLimits,
@@ -13,7 +16,7 @@ use mplug2_model::{
 use tokio::sync::Semaphore;
 
 use super::{
-    Engine, ModelInfo,
+    Engine, ModelInfo, Models, SelectError,
     batchers::{Batchers, BatchersSettings},
 };
 use crate::{
@@ -30,11 +33,33 @@ pub enum LoadError {
     Model(#[from] ModelError),
     #[error("cannot start a batcher thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error(
+        "two packages are named `{name}` ({first} and {second}); names pick packages, so they must differ"
+    )]
+    DuplicateName {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "the packages' weights are {total} bytes (graphs they share counted once), over the limit of {limit} (--max-model-bytes): {}",
+        .each.iter().map(|(name, bytes)| format!("{name} {bytes}")).collect::<Vec<_>>().join(", ")
+    )]
+    OverBudget {
+        total: u64,
+        limit: u64,
+        each: Vec<(String, u64)>,
+    },
+    #[error("--default-model: {0}")]
+    DefaultModel(#[from] SelectError),
 }
 
 /// Everything loading needs, resolved from the flags once.
 pub struct LoadSettings<'a> {
-    pub model_dir: &'a Path,
+    pub model_dirs: &'a [PathBuf],
+    pub default_model: Option<&'a str>,
+    /// `--max-model-bytes` (0: no budget).
+    pub max_model_bytes: u64,
     pub runtime: RuntimeConfig,
     pub media: MediaLimits,
     pub decode: DecodeLimits,
@@ -44,19 +69,93 @@ pub struct LoadSettings<'a> {
     pub cache: &'a CacheArgs,
 }
 
-/// Loads, warms and starts serving a package. Blocking: run it off the runtime.
-pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Engine, LoadError> {
-    let dir = settings.model_dir;
-    let package = Package::open(dir).map_err(|source| LoadError::Package {
-        dir: dir.display().to_string(),
-        source,
-    })?;
-    let manifest = package.manifest().model.clone();
-    let model = Model::load(package, &settings.runtime, settings.media)?;
-    for run in 0..settings.warmup_runs {
-        tracing::debug!(run, "warming up every graph");
-        model.warmup()?;
+/// Opens every package (names must differ, the weights fit the budget), loads them in order —
+/// a graph byte-identical to one already loaded is not loaded again — warms them and starts
+/// their batchers. Blocking: run it off the runtime.
+pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Models, LoadError> {
+    let packages = settings
+        .model_dirs
+        .iter()
+        .map(|dir| {
+            Package::open(dir).map_err(|source| LoadError::Package {
+                dir: dir.display().to_string(),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_names(&packages)?;
+    check_budget(&packages, settings.max_model_bytes)?;
+    let mut models: Vec<Model> = Vec::with_capacity(packages.len());
+    for package in packages {
+        let loaded: Vec<&Model> = models.iter().collect();
+        let model = Model::load_sharing(
+            package,
+            &settings.runtime,
+            settings.media,
+            LoadOptions::default(),
+            &loaded,
+        )?;
+        for run in 0..settings.warmup_runs {
+            tracing::debug!(run, "warming up every graph");
+            model.warmup()?;
+        }
+        models.push(model);
     }
+    let engines = models
+        .into_iter()
+        .map(|model| engine(model, &settings, metrics).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Models::new(engines, settings.default_model)?)
+}
+
+fn check_names(packages: &[Package]) -> Result<(), LoadError> {
+    for (index, package) in packages.iter().enumerate() {
+        let name = &package.manifest().model.name;
+        if let Some(earlier) = packages[..index]
+            .iter()
+            .find(|p| &p.manifest().model.name == name)
+        {
+            return Err(LoadError::DuplicateName {
+                name: name.clone(),
+                first: earlier.dir().display().to_string(),
+                second: package.dir().display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_budget(packages: &[Package], limit: u64) -> Result<(), LoadError> {
+    let each: Vec<(String, u64)> = packages
+        .iter()
+        .map(|p| (p.manifest().model.name.clone(), p.weight_bytes()))
+        .collect();
+    for (name, bytes) in &each {
+        tracing::info!(model = name, weight_bytes = bytes, "package weights");
+    }
+    // A graph two packages share is loaded once, so it weighs once.
+    let distinct: std::collections::HashMap<String, u64> =
+        packages.iter().flat_map(Package::graph_weights).collect();
+    let total = distinct.values().sum();
+    tracing::info!(
+        weight_bytes = total,
+        "all packages' weights, shared graphs once"
+    );
+    if limit > 0 && total > limit {
+        return Err(LoadError::OverBudget { total, limit, each });
+    }
+    Ok(())
+}
+
+/// One loaded package behind its batchers and caches.
+fn engine(
+    model: Model,
+    settings: &LoadSettings<'_>,
+    metrics: &Metrics,
+) -> Result<Engine, LoadError> {
+    let package = model.package();
+    let manifest = package.manifest().model.clone();
+    let dir = package.dir().to_path_buf();
     let info = ModelInfo {
         name: manifest.name,
         source_checkpoint: manifest.source_checkpoint.unwrap_or_default(),
@@ -64,12 +163,14 @@ pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Engine, Loa
         finetuned_for: manifest.finetuned_for,
         model_dir: dir.display().to_string(),
         created: written_at(&dir.join("manifest.json")),
+        weight_bytes: package.weight_bytes(),
     };
     let mut context = model.task_context();
     context.decode_limits = settings.decode;
     let batchers = Batchers::start(
         &model,
         &BatchersSettings {
+            model: &info.name,
             batching: settings.batching,
             max_queued: usize::try_from(settings.max_queue_items).unwrap_or(usize::MAX),
             cross_kv_cache_bytes: usize::try_from(settings.cache.cross_kv_cache_bytes)
@@ -87,7 +188,12 @@ pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Engine, Loa
         .set(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let package_id = format!("{}|{}|{}", info.name, info.dtype, info.model_dir);
-    let vision_cache = VisionCache::new(settings.cache.vision_cache_bytes, &package_id, metrics);
+    let vision_cache = VisionCache::new(
+        settings.cache.vision_cache_bytes,
+        &package_id,
+        &info.name,
+        metrics,
+    );
     Ok(Engine {
         model: Arc::new(model),
         context,

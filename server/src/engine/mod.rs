@@ -6,6 +6,7 @@ mod batchers;
 mod executor;
 mod load;
 mod model_info;
+mod models;
 mod runners;
 mod work;
 
@@ -26,6 +27,7 @@ use batchers::Batchers;
 pub use executor::RequestExecutor;
 pub use load::{LoadError, LoadSettings, load};
 pub use model_info::ModelInfo;
+pub use models::{Models, SelectError};
 pub use work::{Progress, RequestTiming, Work};
 
 pub struct Engine {
@@ -53,6 +55,11 @@ impl Engine {
         self.vision_cache.info()
     }
 
+    /// Whether the package serves a task.
+    pub fn serves(&self, task: Task) -> bool {
+        self.model.tasks().contains(&task)
+    }
+
     pub fn task_names(&self) -> Vec<String> {
         self.model
             .tasks()
@@ -78,7 +85,7 @@ impl Engine {
         let generated = ids.len().saturating_sub(1) as u64;
         self.metrics
             .generated_tokens_total
-            .with_label_values(&[task])
+            .with_label_values(&[task, &self.info.name])
             .inc_by(generated);
     }
 
@@ -128,7 +135,7 @@ impl Engine {
         })?;
         self.metrics
             .preprocess_duration_seconds
-            .with_label_values(&[kind])
+            .with_label_values(&[kind, &self.info.name])
             .observe(started.elapsed().as_secs_f64());
         Ok(pixels?)
     }

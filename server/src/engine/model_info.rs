@@ -11,4 +11,6 @@ pub struct ModelInfo {
     pub model_dir: String,
     /// Unix seconds: when the package's manifest was last written (OpenAI's `created`).
     pub created: u64,
+    /// Bytes of the graphs it serves with (shared graphs counted by each package using them).
+    pub weight_bytes: u64,
 }

@@ -18,7 +18,7 @@ pub use intake::{Intake, IntakeSlot};
 pub use stream::Piece;
 
 use crate::{
-    engine::{Engine, Progress, Work},
+    engine::{Engine, Models, Progress, Work},
     error::ApiError,
     health::Health,
     keys::ApiKeys,
@@ -63,7 +63,13 @@ pub struct Gateway {
     admission: Admission,
     intake: Intake,
     metrics: Metrics,
-    engine: OnceLock<Arc<Engine>>,
+    models: OnceLock<Arc<Models>>,
+}
+
+/// A parsed request and the package it names, if any.
+pub struct Routed<R> {
+    pub model: Option<String>,
+    pub request: R,
 }
 
 impl Gateway {
@@ -82,17 +88,18 @@ impl Gateway {
             admission,
             intake: Intake::new(settings.max_pending_requests, settings.retry_after_s),
             metrics,
-            engine: OnceLock::new(),
+            models: OnceLock::new(),
         }
     }
 
-    /// Installs the loaded, warmed model; requests are served from here on.
-    pub fn set_engine(&self, engine: Arc<Engine>) {
-        let _ = self.engine.set(engine);
+    /// Installs the loaded, warmed packages; requests are served from here on.
+    pub fn set_models(&self, models: Arc<Models>) {
+        let _ = self.models.set(models);
     }
 
-    pub fn engine(&self) -> Option<&Arc<Engine>> {
-        self.engine.get()
+    /// The packages, once loaded.
+    pub fn models(&self) -> Option<&Arc<Models>> {
+        self.models.get()
     }
 
     pub fn admission(&self) -> &Admission {
@@ -113,31 +120,37 @@ impl Gateway {
         self: &Arc<Self>,
         call: &Call,
         slot: Result<IntakeSlot, ApiError>,
-        request: impl Future<Output = Result<T::Request, ApiError>>,
+        request: impl Future<Output = Result<Routed<T::Request>, ApiError>>,
     ) -> Result<Answered<T::Answer>, ApiError> {
         self.admit::<T>(call, slot, request).await?.run().await
     }
 
     /// Takes one request of task `T` up to the work: holds its intake slot, checks the key,
     /// reads the request (only for an authorised caller, and before admission so that a slow
-    /// upload holds no admission slot) and admits it. A refusal is recorded here.
+    /// upload holds no admission slot), admits it and picks the package that answers it. A
+    /// refusal is recorded here.
     pub async fn admit<T: TaskSlice>(
         self: &Arc<Self>,
         call: &Call,
         slot: Result<IntakeSlot, ApiError>,
-        request: impl Future<Output = Result<T::Request, ApiError>>,
+        request: impl Future<Output = Result<Routed<T::Request>, ApiError>>,
     ) -> Result<Admitted<T>, ApiError> {
         let started = Instant::now();
+        let mut named = None;
         let admitted = async {
             let slot = slot?;
             self.authorize(call)?;
-            let request = request.await?;
+            let Routed { model, request } = request.await?;
+            named = model.clone();
             let permit = self.admission.admit()?;
-            let engine = self
-                .engine
+            let models = self
+                .models
                 .get()
-                .cloned()
                 .ok_or_else(|| ApiError::Unavailable("the model is not loaded yet".into()))?;
+            let engine = models
+                .select(model.as_deref(), &T::tasks(&request))
+                .map(Arc::clone)
+                .map_err(ApiError::from)?;
             let budget = self.budget(call);
             Ok(Admitted {
                 gateway: Arc::clone(self),
@@ -154,7 +167,11 @@ impl Gateway {
         .await;
         admitted.map_err(|error: ApiError| {
             let error = error.with_retry_after(self.retry_after_s);
-            self.record::<()>(T::NAME, call, started, &Err(error.clone()));
+            // A name no package has is not a label: series stay bounded.
+            let model = named
+                .filter(|name| self.models.get().is_some_and(|m| m.serves_model(name)))
+                .unwrap_or_default();
+            self.record::<()>(T::NAME, &model, call, started, &Err(error.clone()));
             error
         })
     }
@@ -162,6 +179,7 @@ impl Gateway {
     fn record<A>(
         &self,
         task: &'static str,
+        model: &str,
         call: &Call,
         started: Instant,
         outcome: &Result<A, ApiError>,
@@ -172,16 +190,16 @@ impl Gateway {
         };
         self.metrics
             .requests_total
-            .with_label_values(&[task, call.protocol.name(), code])
+            .with_label_values(&[task, call.protocol.name(), code, model])
             .inc();
         match outcome {
             Ok(_) => self
                 .metrics
                 .request_duration_seconds
-                .with_label_values(&[task])
+                .with_label_values(&[task, model])
                 .observe(started.elapsed().as_secs_f64()),
             Err(ApiError::Internal { request_id }) => {
-                tracing::error!(request_id, task, "request failed")
+                tracing::error!(request_id, task, model, "request failed")
             }
             Err(error) => {
                 tracing::debug!(request_id = call.request_id, task, %error, "request refused")
@@ -280,7 +298,7 @@ impl<T: TaskSlice> Admitted<T> {
             ))),
         }
         .map_err(|error| error.with_retry_after(gateway.retry_after_s));
-        gateway.record(T::NAME, &call, started, &outcome);
+        gateway.record(T::NAME, &engine.info().name, &call, started, &outcome);
         outcome
     }
 }

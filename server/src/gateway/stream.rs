@@ -41,7 +41,7 @@ impl<T: TaskSlice> Admitted<T> {
             .gateway
             .metrics
             .time_to_first_token_seconds
-            .with_label_values(&[T::NAME]);
+            .with_label_values(&[T::NAME, &self.engine.info().name]);
         let admitted = if streamer.is_some() {
             self.with_progress(sender)
         } else {

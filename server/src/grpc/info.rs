@@ -7,7 +7,7 @@ use mplug2_proto::v1 as pb;
 use tonic::{Status, server::Grpc, server::UnaryService};
 use tonic_prost::ProstCodec;
 
-use crate::{info::ServerInfo, serving::OpsState};
+use crate::{engine::ModelInfo, info::ServerInfo, serving::OpsState};
 
 pub async fn handle(State(ops): State<Arc<OpsState>>, request: axum::extract::Request) -> Response {
     let mut grpc = Grpc::new(ProstCodec::<pb::InfoResponse, pb::InfoRequest>::default());
@@ -36,12 +36,14 @@ fn info_message(info: ServerInfo) -> pb::InfoResponse {
     pb::InfoResponse {
         server_version: info.server_version.to_owned(),
         ready: info.ready,
-        model: info.model.map(|model| pb::ModelInfo {
-            name: model.name,
-            source_checkpoint: model.source_checkpoint,
-            dtype: model.dtype,
-            finetuned_for: model.finetuned_for.unwrap_or_default(),
-        }),
+        model: info
+            .model
+            .map(|model| model_message(model, &info.tasks, info.provider.as_deref())),
+        models: info
+            .models
+            .into_iter()
+            .map(|package| model_message(package.model, &package.tasks, Some(&package.provider)))
+            .collect(),
         tasks: info.tasks,
         provider: info.provider.unwrap_or_default(),
         api_key_required: info.api_key_required,
@@ -82,5 +84,17 @@ fn info_message(info: ServerInfo) -> pb::InfoResponse {
                 })
                 .collect(),
         }),
+    }
+}
+
+fn model_message(model: ModelInfo, tasks: &[String], provider: Option<&str>) -> pb::ModelInfo {
+    pb::ModelInfo {
+        name: model.name,
+        source_checkpoint: model.source_checkpoint,
+        dtype: model.dtype,
+        finetuned_for: model.finetuned_for.unwrap_or_default(),
+        tasks: tasks.to_vec(),
+        provider: provider.unwrap_or_default().to_owned(),
+        weight_bytes: model.weight_bytes,
     }
 }

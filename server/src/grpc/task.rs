@@ -11,7 +11,7 @@ use tonic_prost::ProstCodec;
 use super::call;
 use crate::{
     error::ApiError,
-    gateway::{Call, Gateway, IntakeSlot, Timing},
+    gateway::{Call, Gateway, IntakeSlot, Routed, Timing},
     serving::TaskState,
     tasks::TaskSlice,
 };
@@ -89,7 +89,7 @@ impl<T: TaskSlice> Incoming<T> {
     pub fn take(
         &mut self,
         message: T::Message,
-    ) -> Received<impl Future<Output = Result<T::Request, ApiError>> + Send + 'static> {
+    ) -> Received<impl Future<Output = Result<Routed<T::Request>, ApiError>> + Send + 'static> {
         let state = Arc::clone(&self.state);
         let call = self.call.clone();
         let header = self.header.take().unwrap_or(Ok(()));
@@ -106,7 +106,9 @@ impl<T: TaskSlice> Incoming<T> {
                     "the message is {size} bytes, over the limit of {max_body_bytes} (--max-body-bytes)"
                 )));
             }
-            T::from_message(message, &state.media_urls).await
+            let model = Some(T::message_model(&message).to_owned()).filter(|name| !name.is_empty());
+            let request = T::from_message(message, &state.media_urls).await?;
+            Ok(Routed { model, request })
         };
         Received {
             gateway,

@@ -39,10 +39,15 @@ fn card(info: &ModelInfo) -> ModelCard {
 
 fn served(ops: &OpsState) -> Vec<ModelCard> {
     ops.gateway
-        .engine()
-        .map(|engine| card(engine.info()))
-        .into_iter()
-        .collect()
+        .models()
+        .map(|models| {
+            models
+                .all()
+                .iter()
+                .map(|engine| card(engine.info()))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 pub async fn list(State(ops): State<Arc<OpsState>>) -> Response {

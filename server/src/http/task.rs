@@ -14,7 +14,7 @@ use super::call::{self, REQUEST_ID_HEADER};
 use crate::{
     error::ApiError,
     form::Form,
-    gateway::{Call, Timing},
+    gateway::{Call, Routed, Timing},
     serving::TaskState,
     tasks::TaskSlice,
 };
@@ -57,16 +57,18 @@ pub fn timing_headers(headers: &mut HeaderMap, timing: &Timing) {
     }
 }
 
-/// The request of `T` from a body; a field `T` did not take is an error.
+/// The request of `T` from a body and the package it names (`model`); a field `T` did not
+/// take is an error.
 pub async fn parse<T: TaskSlice>(
     request: Request,
     max_body_bytes: usize,
     urls: &crate::media_url::MediaUrls,
-) -> Result<T::Request, ApiError> {
+) -> Result<Routed<T::Request>, ApiError> {
     let mut form = Form::read(request, max_body_bytes).await?;
-    let parsed = T::from_form(&mut form, urls).await?;
+    let model = form.optional_text("model")?.filter(|name| !name.is_empty());
+    let request = T::from_form(&mut form, urls).await?;
     form.finish()?;
-    Ok(parsed)
+    Ok(Routed { model, request })
 }
 
 pub fn respond(call: &Call, result: Result<serde_json::Value, ApiError>) -> Response {

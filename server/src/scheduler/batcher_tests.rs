@@ -64,7 +64,7 @@ struct Setup {
 }
 
 fn setup(max_size: usize, max_delay: Duration, gated: bool) -> Setup {
-    let metrics = Metrics::new(&[], &[]).unwrap();
+    let metrics = Metrics::new().unwrap();
     let batches = Arc::new(Mutex::new(Vec::new()));
     let (started_tx, started) = tokio_mpsc::unbounded_channel();
     let (open, gate) = mpsc::channel();
@@ -86,7 +86,7 @@ fn setup(max_size: usize, max_delay: Duration, gated: bool) -> Setup {
         "test",
         runner,
         settings,
-        ModuleMetrics::new(&metrics, "test"),
+        ModuleMetrics::new(&metrics, "test", "m"),
     )
     .unwrap();
     Setup {
@@ -105,7 +105,7 @@ impl Setup {
     }
 
     async fn queued(&self, items: i64) {
-        let depth = self.metrics.queue_depth.with_label_values(&["test"]);
+        let depth = self.metrics.queue_depth.with_label_values(&["test", "m"]);
         while depth.get() != items {
             tokio::task::yield_now().await;
         }
@@ -149,12 +149,12 @@ async fn items_queued_while_the_module_runs_form_one_batch() {
     let executions = s
         .metrics
         .module_executions_total
-        .with_label_values(&["test"])
+        .with_label_values(&["test", "m"])
         .get();
     let items = s
         .metrics
         .module_items_total
-        .with_label_values(&["test"])
+        .with_label_values(&["test", "m"])
         .get();
     assert_eq!((executions, items), (2, 4));
 }
@@ -234,7 +234,7 @@ async fn items_past_their_deadline_or_without_caller_are_dropped_before_running(
     let dropped = |reason| {
         s.metrics
             .dropped_items_total
-            .with_label_values(&["test", reason])
+            .with_label_values(&["test", reason, "m"])
             .get()
     };
     assert_eq!((dropped("deadline"), dropped("cancelled")), (1, 1));
@@ -278,7 +278,10 @@ async fn a_failed_batch_is_split_until_only_the_bad_item_fails() {
             vec![15, 17]
         ]
     );
-    let splits = s.metrics.batch_splits_total.with_label_values(&["test"]);
+    let splits = s
+        .metrics
+        .batch_splits_total
+        .with_label_values(&["test", "m"]);
     assert_eq!(splits.get(), 2);
 }
 
@@ -364,7 +367,7 @@ async fn simultaneous_senders_never_overshoot_the_queue_bound() {
     while tried.load(Ordering::SeqCst) < SENDERS {
         tokio::task::yield_now().await;
     }
-    let depth = s.metrics.queue_depth.with_label_values(&["test"]);
+    let depth = s.metrics.queue_depth.with_label_values(&["test", "m"]);
     assert_eq!(depth.get(), 5);
     s.open.send(()).unwrap();
     s.open.send(()).unwrap();

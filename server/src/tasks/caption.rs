@@ -43,6 +43,14 @@ impl TaskSlice for Caption {
         })
     }
 
+    fn message_model(message: &pb::CaptionRequest) -> &str {
+        &message.model
+    }
+
+    fn tasks(_request: &CaptionRequest) -> Vec<Task> {
+        vec![Task::Caption]
+    }
+
     fn validate(request: &CaptionRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         media::validate(&request.media)?;
         frames::validate(request.num_frames, limits)

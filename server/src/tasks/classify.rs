@@ -26,6 +26,14 @@ impl TaskSlice for Classify {
         MediumAndTexts::from_message(message.media, message.labels, message.num_frames, urls).await
     }
 
+    fn message_model(message: &pb::ClassifyRequest) -> &str {
+        &message.model
+    }
+
+    fn tasks(_request: &MediumAndTexts) -> Vec<Task> {
+        vec![Task::Classify]
+    }
+
     fn validate(request: &MediumAndTexts, limits: &RequestLimits) -> Result<(), ApiError> {
         request.validate(limits, "labels", Limit::Labels)
     }

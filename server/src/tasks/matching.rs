@@ -26,6 +26,14 @@ impl TaskSlice for Match {
         MediumAndTexts::from_message(message.media, message.texts, message.num_frames, urls).await
     }
 
+    fn message_model(message: &pb::MatchRequest) -> &str {
+        &message.model
+    }
+
+    fn tasks(_request: &MediumAndTexts) -> Vec<Task> {
+        vec![Task::Match]
+    }
+
     fn validate(request: &MediumAndTexts, limits: &RequestLimits) -> Result<(), ApiError> {
         request.validate(limits, "texts", Limit::Texts)
     }

@@ -23,7 +23,7 @@ mod streaming;
 mod usage;
 mod vqa;
 
-use mplug2_model::ModelError;
+use mplug2_model::{ModelError, tasks::Task};
 
 pub use streaming::TextStreamer;
 
@@ -55,7 +55,8 @@ pub trait TaskSlice: Send + Sync + 'static {
     type Message: prost::Message + Default + Send + 'static;
     type Reply: prost::Message + Default + Send + 'static;
 
-    /// The request from a JSON or multipart body; fields it does not take are left in `form`.
+    /// The request from a JSON or multipart body (its `model` field already taken); fields it
+    /// does not take are left in `form`.
     fn from_form(
         form: &mut Form,
         urls: &MediaUrls,
@@ -65,6 +66,12 @@ pub trait TaskSlice: Send + Sync + 'static {
         message: Self::Message,
         urls: &MediaUrls,
     ) -> impl Future<Output = Result<Self::Request, ApiError>> + Send;
+
+    /// The package a protobuf request names (its `model` field; empty: none).
+    fn message_model(message: &Self::Message) -> &str;
+
+    /// The model tasks a request needs of the package that answers it.
+    fn tasks(request: &Self::Request) -> Vec<Task>;
 
     /// The checks of the server's own limits, before any model work.
     fn validate(request: &Self::Request, limits: &RequestLimits) -> Result<(), ApiError>;

@@ -46,6 +46,14 @@ impl TaskSlice for Vqa {
         })
     }
 
+    fn message_model(message: &pb::VqaRequest) -> &str {
+        &message.model
+    }
+
+    fn tasks(_request: &VqaRequest) -> Vec<Task> {
+        vec![Task::Vqa]
+    }
+
     fn validate(request: &VqaRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         media::validate(&request.media)?;
         frames::validate(request.num_frames, limits)?;

@@ -19,6 +19,7 @@ mod metrics;
 mod openai_surface;
 mod overload;
 mod rest_goldens;
+mod several_models;
 mod shutdown;
 mod streaming;
 mod vision_cache;

@@ -22,8 +22,17 @@ struct Outcome {
 
 #[tokio::test]
 async fn sigterm_during_load_loses_no_accepted_request() {
-    let server =
-        Arc::new(Server::ready(ServerOptions::args(&["--shutdown-grace-period-s", "120"])).await);
+    // A deadline far past the grace period: on a loaded machine a 64-step caption may take
+    // longer than the default 60 s, and this test is about shutdown, not speed.
+    let server = Arc::new(
+        Server::ready(ServerOptions::args(&[
+            "--shutdown-grace-period-s",
+            "120",
+            "--request-timeout-ms",
+            "600000",
+        ]))
+        .await,
+    );
     let goldens = Goldens::load();
     // Long captions (64 steps, 10 beams) keep requests in flight when the signal comes.
     let body = goldens

@@ -43,7 +43,12 @@ def write_demo_checkpoint(path: Path, seed: int = DEMO_SEED, scales: InitScales 
 
 
 def build_demo(
-    out: Path, seed: int = DEMO_SEED, scales: InitScales = DEMO_SCALES, with_goldens: bool = True
+    out: Path,
+    seed: int = DEMO_SEED,
+    scales: InitScales = DEMO_SCALES,
+    with_goldens: bool = True,
+    name: str = "mplug2-demo",
+    finetuned_for: str | None = None,
 ) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         ckpt = Path(tmp) / "mplug2_demo.pth"
@@ -55,9 +60,10 @@ def build_demo(
             out=out,
             bert_config=bert,
             vision_heads=DEMO_VISION.heads,
-            name="mplug2-demo",
+            name=name,
             source_label=f"demo (random weights, seed {seed})",
             demo={"seed": seed, "scales": asdict(scales)},
+            finetuned_for=finetuned_for,
         )
         manifest = export_package(options, loaded)
     if with_goldens:

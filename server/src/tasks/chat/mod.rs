@@ -36,6 +36,14 @@ impl TaskSlice for Chat {
         ))
     }
 
+    fn message_model(_message: &()) -> &str {
+        ""
+    }
+
+    fn tasks(request: &ChatRequest) -> Vec<Task> {
+        vec![request.task()]
+    }
+
     fn validate(request: &ChatRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         request.validate(limits)
     }
@@ -61,10 +69,11 @@ impl TaskSlice for Chat {
                 })
             }),
         };
+        let task = request.task();
         let media = request.conversation.media;
-        let (task, prompt_tokens) = match &request.conversation.question {
-            Some(question) => (Task::Vqa, context.text.question_ids(question)?.len()),
-            None => (Task::Caption, 0),
+        let prompt_tokens = match &request.conversation.question {
+            Some(question) => context.text.question_ids(question)?.len(),
+            None => 0,
         };
         let executor = engine
             .executor(&[task], work)

@@ -41,8 +41,7 @@ impl ChatRequest {
                 "chat completions take application/json".into(),
             ));
         }
-        // Accepted for OpenAI compatibility: the one model answers; `user` is not used.
-        let _model = form.optional_text("model")?;
+        // Accepted for OpenAI compatibility, not used.
         let _user = form.optional_text("user")?;
         let messages = json(form, "messages")?
             .ok_or_else(|| ApiError::InvalidRequest("`messages` is required".into()))?;
@@ -95,6 +94,14 @@ impl ChatRequest {
             id: format!("chatcmpl-{:032x}", rand::random::<u128>()),
             created: unix_seconds(),
         })
+    }
+
+    /// VQA when the last user message asks something, else a caption.
+    pub fn task(&self) -> Task {
+        match self.conversation.question {
+            Some(_) => Task::Vqa,
+            None => Task::Caption,
+        }
     }
 
     pub fn validate(&self, limits: &RequestLimits) -> Result<(), ApiError> {

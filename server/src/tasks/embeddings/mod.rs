@@ -31,9 +31,7 @@ impl TaskSlice for Embeddings {
     type Reply = pb::EmbedResponse;
 
     async fn from_form(form: &mut Form, _urls: &MediaUrls) -> Result<EmbedRequest, ApiError> {
-        // OpenAI clients send `model` (one model is served, so any value), `user` and
-        // `encoding_format`.
-        let _model = form.optional_text("model")?;
+        // OpenAI clients send `user` (not used) and `encoding_format`.
         let _user = form.optional_text("user")?;
         let encoding = match form.optional_text("encoding_format")?.as_deref() {
             None | Some("float") => Encoding::Float,
@@ -66,6 +64,14 @@ impl TaskSlice for Embeddings {
         })
     }
 
+    fn message_model(message: &pb::EmbedRequest) -> &str {
+        &message.model
+    }
+
+    fn tasks(request: &EmbedRequest) -> Vec<Task> {
+        request.inputs.iter().map(EmbedInput::task).collect()
+    }
+
     fn validate(request: &EmbedRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         limits.count("input", Limit::Inputs, request.inputs.len())?;
         frames::validate(request.num_frames, limits)?;
@@ -89,7 +95,7 @@ impl TaskSlice for Embeddings {
                  only {width} is served (its retrieval head is not trained for shorter prefixes)"
             )));
         }
-        let tasks: Vec<Task> = request.inputs.iter().map(EmbedInput::task).collect();
+        let tasks = Self::tasks(&request);
         // Texts are tokenized here once: for the pipeline and for `usage`.
         let inputs = request
             .inputs

@@ -52,6 +52,14 @@ impl TaskSlice for Rerank {
         RerankRequest::from_message(message, urls).await
     }
 
+    fn message_model(message: &pb::RerankRequest) -> &str {
+        &message.model
+    }
+
+    fn tasks(_request: &RerankRequest) -> Vec<Task> {
+        vec![Task::Match]
+    }
+
     fn validate(request: &RerankRequest, limits: &RequestLimits) -> Result<(), ApiError> {
         request.validate(limits)
     }

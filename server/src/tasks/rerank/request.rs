@@ -24,8 +24,6 @@ pub struct RerankRequest {
 
 impl RerankRequest {
     pub async fn from_form(form: &mut Form, urls: &MediaUrls) -> Result<RerankRequest, ApiError> {
-        // OpenAI-style clients name the model (one model is served, so any value).
-        let _model = form.optional_text("model")?;
         let query = match form.take_one("query")? {
             Some(value) => item("query", value, urls).await?,
             None => return Err(ApiError::InvalidRequest("`query` is required".into())),
