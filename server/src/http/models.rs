@@ -10,7 +10,7 @@ use axum::{
 };
 use serde::Serialize;
 
-use crate::{engine::ModelInfo, serving::OpsState};
+use crate::{engine::Engine, serving::OpsState};
 
 #[derive(Serialize)]
 struct ModelList {
@@ -26,27 +26,31 @@ struct ModelCard {
     /// Unix seconds: when the package's manifest was written.
     created: u64,
     owned_by: &'static str,
+    // Extensions (OpenAI clients keep unknown fields): what picking a package needs to know.
+    tasks: Vec<String>,
+    finetuned_for: Option<String>,
+    dtype: String,
+    provider: &'static str,
 }
 
-fn card(info: &ModelInfo) -> ModelCard {
+fn card(engine: &Engine) -> ModelCard {
+    let info = engine.info();
     ModelCard {
         id: info.name.clone(),
         object: "model",
         created: info.created,
         owned_by: "mplug2-serve",
+        tasks: engine.task_names(),
+        finetuned_for: info.finetuned_for.clone(),
+        dtype: info.dtype.clone(),
+        provider: engine.provider_name(),
     }
 }
 
 fn served(ops: &OpsState) -> Vec<ModelCard> {
     ops.gateway
         .models()
-        .map(|models| {
-            models
-                .all()
-                .iter()
-                .map(|engine| card(engine.info()))
-                .collect()
-        })
+        .map(|models| models.all().iter().map(|engine| card(engine)).collect())
         .unwrap_or_default()
 }
 

@@ -136,6 +136,23 @@ async fn unknown_models_are_refused_with_the_list_and_both_are_listed() {
         .filter_map(|m| m["id"].as_str())
         .collect();
     assert_eq!(ids, [DEMO, VQA]);
+    // Extensions: what picking a package needs (tasks, fine-tuning, dtype, provider).
+    let second = &models["data"][1];
+    assert_eq!(second["finetuned_for"], "vqa");
+    assert_eq!(
+        (second["dtype"].as_str(), second["provider"].as_str()),
+        (Some("fp32"), Some("cpu"))
+    );
+    let tasks: Vec<&str> = second["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(
+        tasks.contains(&"vqa") && tasks.contains(&"caption") && tasks.contains(&"match"),
+        "{tasks:?}"
+    );
     let (_, info) = rest.get("/info").await;
     let info: Value = serde_json::from_str(&info).unwrap();
     let packages = info["models"].as_array().unwrap();
