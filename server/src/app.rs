@@ -13,6 +13,7 @@ use crate::{
     grpc,
     health::Health,
     http, info,
+    keys::{self, ApiKeys},
     media_url::MediaUrls,
     metrics::Metrics,
     net::serve,
@@ -33,7 +34,7 @@ pub enum StartError {
     #[error("cannot build gRPC reflection: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
     #[error(transparent)]
-    ApiKey(#[from] crate::config::KeyFileError),
+    ApiKey(#[from] crate::keys::KeyFileError),
     #[error("cannot load the model: {0}")]
     Load(String),
     #[error("{protocol} server failed: {source}")]
@@ -45,18 +46,25 @@ pub enum StartError {
 
 pub async fn run(config: Config) -> Result<(), StartError> {
     let config = Arc::new(config);
-    let api_key = match config.serving.api_key.clone() {
-        Some(key) => Some(key),
-        None => config.protection.key_from_file()?,
-    };
+    let api_keys = match config.serving.api_key.clone() {
+        Some(key) => Some(vec![key]),
+        None => config.protection.keys_from_file()?,
+    }
+    .map(|keys| Arc::new(ApiKeys::new(keys)));
+    // Installed before anything slow: from here on SIGHUP reloads the keys, never ends the process.
+    let reloaded = api_keys
+        .as_ref()
+        .zip(config.protection.api_key_file.clone())
+        .map(|(keys, path)| (Arc::clone(keys), path));
+    tokio::spawn(keys::reload_on_change(reloaded));
     let metrics = Metrics::new()?;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Arc::new(Health::new(reporter, metrics.ready.clone()).await);
     let limits = config.limits.resolve();
-    let settings = info::Settings::new(&config, api_key.is_some());
+    let settings = info::Settings::new(&config, api_keys.is_some());
     let gateway = Arc::new(Gateway::new(
         GatewaySettings {
-            api_key,
+            api_keys,
             request_timeout: config.serving.request_timeout(),
             retry_after_s: config.serving.retry_after_s,
             max_concurrent_requests: config.serving.max_concurrent_requests,
@@ -69,7 +77,11 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let tasks = Arc::new(TaskState {
         gateway: Arc::clone(&gateway),
         max_body_bytes: limits.max_body_bytes,
-        media_urls: MediaUrls::new(&config.media_urls, &limits.media),
+        media_urls: MediaUrls::new(
+            &config.media_urls,
+            &limits.media,
+            config.serving.retry_after_s,
+        ),
     });
     let ops = Arc::new(OpsState {
         gateway: Arc::clone(&gateway),

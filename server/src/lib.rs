@@ -20,6 +20,7 @@ pub mod grpc;
 pub mod health;
 pub mod http;
 pub mod info;
+pub mod keys;
 pub mod limits;
 pub mod media_url;
 pub mod metrics;

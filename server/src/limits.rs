@@ -72,6 +72,42 @@ impl Limit {
     }
 }
 
+/// Every bound on work under way at once; beyond one a request is refused at once with 429 /
+/// RESOURCE_EXHAUSTED and Retry-After (`ApiError::Overloaded`), whose message `refusal` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
+    /// Requests being received or served.
+    PendingRequests,
+    /// Requests running.
+    ConcurrentRequests,
+    /// Items waiting in one module's queue.
+    QueueItems,
+    /// Media URL fetches under way.
+    ConcurrentFetches,
+}
+
+impl Capacity {
+    pub fn flag(self) -> &'static str {
+        match self {
+            Capacity::PendingRequests => "--max-pending-requests",
+            Capacity::ConcurrentRequests => "--max-concurrent-requests",
+            Capacity::QueueItems => "--max-queue-items",
+            Capacity::ConcurrentFetches => "--max-concurrent-fetches",
+        }
+    }
+
+    /// Why a request was refused: `value` of what is counted is under way, `bound` the limit.
+    pub fn refusal(self, value: usize, bound: usize) -> String {
+        let counted = match self {
+            Capacity::PendingRequests => "requests are being received or served",
+            Capacity::ConcurrentRequests => "requests are in flight",
+            Capacity::QueueItems => "items are queued",
+            Capacity::ConcurrentFetches => "media URL fetches are under way",
+        };
+        format!("{value} {counted}, the limit ({}) is {bound}", self.flag())
+    }
+}
+
 /// A text or a list that is empty, or over its limit; or a request option out of its range.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum LimitError {
@@ -240,6 +276,14 @@ mod tests {
                 format!("`num_frames` is {value}, outside 1 to 4 (--max-frames)")
             );
         }
+    }
+
+    #[test]
+    fn a_capacity_refusal_names_the_flag_the_limit_and_the_value() {
+        assert_eq!(
+            Capacity::ConcurrentFetches.refusal(3, 3),
+            "3 media URL fetches are under way, the limit (--max-concurrent-fetches) is 3"
+        );
     }
 
     #[test]

@@ -21,6 +21,28 @@ pub fn assert_http_error(answer: &Answer, status: u16, kind: &str) -> String {
     message
 }
 
+/// Asserts a REST response is 500 `internal` whose message names the request id of its
+/// `x-request-id` header (a failure inside a batch); returns the message.
+pub async fn assert_internal_naming_request_id(response: reqwest::Response) -> String {
+    let header = response
+        .headers()
+        .get("x-request-id")
+        .expect("an x-request-id header")
+        .to_str()
+        .expect("an ASCII request id")
+        .to_owned();
+    let answer: Answer = (
+        response.status().as_u16(),
+        response.json().await.expect("a JSON body"),
+    );
+    let message = assert_http_error(&answer, 500, "internal");
+    assert!(
+        message.contains(&format!("request id {header}")),
+        "the body names the request id of the header: {message} / {header}"
+    );
+    message
+}
+
 /// Asserts the gRPC call failed with `code` and returns the status message.
 pub fn assert_grpc_error<T: std::fmt::Debug>(
     result: Result<T, tonic::Status>,

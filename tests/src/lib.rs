@@ -10,6 +10,7 @@ pub mod http_client;
 pub mod media;
 pub mod metrics;
 pub mod package;
+pub mod poisoned;
 pub mod promql;
 pub mod rest;
 pub mod server;

@@ -57,12 +57,17 @@ impl PackageCopy {
     /// Replaces a graph's ONNX file and records its sha256.
     pub fn with_graph(self, graph: &str, onnx: &Path) -> PackageCopy {
         let bytes = std::fs::read(onnx).expect("replacement graph");
-        let sha = hex::encode(Sha256::digest(&bytes));
+        self.with_graph_bytes(graph, &bytes)
+    }
+
+    /// Replaces a graph's ONNX file by `bytes` and records its sha256.
+    pub fn with_graph_bytes(self, graph: &str, bytes: &[u8]) -> PackageCopy {
+        let sha = hex::encode(Sha256::digest(bytes));
         self.edit_manifest(|manifest| {
             let entry = &mut manifest["graphs"][graph];
             std::fs::write(
                 self.dir.path().join(entry["file"].as_str().expect("file")),
-                &bytes,
+                bytes,
             )
             .expect("write graph");
             entry["sha256"] = Value::String(sha);

@@ -51,6 +51,23 @@ impl DecodeBatch {
         Some(removed)
     }
 
+    /// Moves the members from position `at` on into a batch of their own (to run a step for a
+    /// part of the batch); `append` puts them back.
+    pub fn split_off(&mut self, at: usize) -> DecodeBatch {
+        let members = self.members.split_off(at.min(self.members.len()));
+        self.release_stale_packing();
+        DecodeBatch {
+            members,
+            cross: None,
+        }
+    }
+
+    /// Adds every member of `other`, after this batch's own.
+    pub fn append(&mut self, other: DecodeBatch) {
+        self.members.extend(other.members);
+        self.release_stale_packing();
+    }
+
     /// Removes the finished sequences and returns their `num_results` results each (token ids
     /// with the leading BOS): the best hypotheses best first, or the samples in row order.
     pub fn take_finished(&mut self) -> Vec<(u64, Vec<Vec<i64>>)> {

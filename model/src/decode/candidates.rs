@@ -62,9 +62,11 @@ fn exhaustive(
 }
 
 /// `log(softmax(x))` as the reference writes it (not `log_softmax`), or −1e20 for masked EOS.
+/// A row holding NaN (its `sum` is NaN) gives NaN for every token, masked EOS included, so
+/// a broken row offers no candidate instead of a masked EOS that would end the search.
 fn log_prob(x: f32, max: f32, sum: f32, masked: bool) -> f32 {
     if masked {
-        -1e20
+        if sum.is_nan() { f32::NAN } else { -1e20 }
     } else {
         ((x - max).exp() / sum).ln()
     }
@@ -142,6 +144,20 @@ impl TopK {
 mod tests {
     use super::*;
     use crate::decode::test_rng::Lcg;
+
+    #[test]
+    fn a_nan_row_offers_no_candidate_not_even_a_masked_eos() {
+        let (vocab, beams) = (6, 2);
+        let mut logits = vec![0.5f32; beams * vocab];
+        logits[..vocab].fill(f32::NAN);
+        let got = top_candidates(&logits, vocab, &[0.0, 0.0], 1.0, Some(2), true, beams);
+        assert!(got.iter().all(|(_, flat)| flat / vocab == 1), "{got:?}");
+        logits.fill(f32::NAN);
+        assert_eq!(
+            top_candidates(&logits, vocab, &[0.0, 0.0], 1.0, Some(2), true, beams),
+            vec![]
+        );
+    }
 
     #[test]
     fn equals_the_naive_formula_on_random_and_tied_logits() {

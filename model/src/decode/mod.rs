@@ -15,6 +15,8 @@ mod search;
 mod self_cache;
 mod sequence;
 mod step;
+pub use step::MemberOutcome;
+pub(crate) use step::StepOutcome;
 mod strategy;
 #[cfg(test)]
 mod test_rng;

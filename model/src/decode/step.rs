@@ -20,8 +20,11 @@ pub(crate) struct StepSink<'a> {
     dims: DecoderDims,
 }
 
-/// Per member, whether its beam search advanced; and the logits when they were asked for.
-pub(crate) type StepOutcome = (Vec<Result<(), BeamError>>, Option<Array3<f32>>);
+/// A member's id and whether its search advanced by the step.
+pub type MemberOutcome = (u64, Result<(), BeamError>);
+
+/// Per member, whether its search advanced; and the logits when they were asked for.
+pub(crate) type StepOutcome = (Vec<MemberOutcome>, Option<Array3<f32>>);
 
 impl DecodeBatch {
     /// The next step's inputs and the sink of its outputs; `None` when every member has finished.
@@ -129,7 +132,10 @@ fn own_inputs(
 }
 
 impl StepSink<'_> {
-    /// Appends each unfinished member's new K/V and advances its beam search with its logits.
+    /// Advances each unfinished member's search with its logits and then appends its new K/V. A
+    /// member whose search refuses its logits (NaN) is left exactly as it was before the step, and
+    /// every check of the outputs comes before the first member changes, so an error returned
+    /// here leaves every member untouched.
     pub(crate) fn take(
         self,
         outputs: &SessionOutputs<'_>,
@@ -175,9 +181,9 @@ impl StepSink<'_> {
                 .expect("shape checked above")
         });
         let mut outcomes = Vec::with_capacity(size);
-        for (b, (_, sequence)) in members.iter_mut().enumerate() {
+        for (b, (id, sequence)) in members.iter_mut().enumerate() {
             if sequence.is_finished() {
-                outcomes.push(Ok(()));
+                outcomes.push((*id, Ok(())));
                 continue;
             }
             let hd = dims.head_dim;
@@ -185,12 +191,14 @@ impl StepSink<'_> {
                 let at = ((b * beams + k) * dims.heads + head) * hd;
                 &presents[layer * 2 + usize::from(is_value)][at..at + hd]
             };
-            sequence.cache.append(slot);
             let own = sequence.search.beam_size();
             let rows = &logits[b * beams * vocab..(b * beams + own) * vocab];
-            outcomes.push(sequence.search.advance(rows, vocab).map(|advance| {
+            // The search first: it changes nothing when it fails, and the cache follows it.
+            let advanced = sequence.search.advance(rows, vocab).map(|advance| {
+                sequence.cache.append(slot);
                 sequence.cache.reorder(&advance.parents);
-            }));
+            });
+            outcomes.push((*id, advanced));
         }
         Ok((outcomes, kept))
     }

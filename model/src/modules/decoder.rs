@@ -8,7 +8,9 @@ use ndarray::{Array3, ArrayView2, Ix4, s};
 use super::io::{expect_dim, f32_output, owned_input};
 use super::padding::pad_rows;
 use crate::ModelError;
-use crate::decode::{CrossKv, DecodeBatch, DecodeParams, DecoderDims, Sequence};
+use crate::decode::{
+    CrossKv, DecodeBatch, DecodeParams, DecoderDims, MemberOutcome, Sequence, StepOutcome,
+};
 use crate::package::{GraphName, Package};
 use crate::runtime::{Graph, Runtime};
 
@@ -149,14 +151,28 @@ impl Decoder {
 
     /// One decoding step for every unfinished member of the batch.
     pub fn step(&self, batch: &mut DecodeBatch) -> Result<(), ModelError> {
-        self.run_step(batch, false).map(drop)
+        for (_, outcome) in self.step_each(batch)? {
+            outcome?;
+        }
+        Ok(())
+    }
+
+    /// One decoding step, reported per member. `Err` when the run failed as a whole: no member
+    /// changed (ONNX Runtime's outputs are taken only from a successful run, and checked before
+    /// any member is touched), so the step may be run again, for the same members or a part of
+    /// them. Otherwise each member's outcome, by id: a member whose logits its search refused
+    /// (NaN) is left as it was before the step, the others advanced.
+    pub fn step_each(&self, batch: &mut DecodeBatch) -> Result<Vec<MemberOutcome>, ModelError> {
+        Ok(self.run_step(batch, false)?.0)
     }
 
     /// `step`, also returning a copy of the step's logits `[members, beams, vocab]` (parity checks).
     pub fn step_logits(&self, batch: &mut DecodeBatch) -> Result<Array3<f32>, ModelError> {
-        Ok(self
-            .run_step(batch, true)?
-            .unwrap_or_else(|| Array3::zeros((0, 0, 0))))
+        let (outcomes, logits) = self.run_step(batch, true)?;
+        for (_, outcome) in outcomes {
+            outcome?;
+        }
+        Ok(logits.unwrap_or_else(|| Array3::zeros((0, 0, 0))))
     }
 
     /// The step's inputs and outputs are the batch's business; this only runs the graph.
@@ -164,18 +180,14 @@ impl Decoder {
         &self,
         batch: &mut DecodeBatch,
         keep_logits: bool,
-    ) -> Result<Option<Array3<f32>>, ModelError> {
+    ) -> Result<StepOutcome, ModelError> {
         let Some((inputs, sink)) = batch.step_io(self.dims)? else {
-            return Ok(None);
+            return Ok((Vec::new(), None));
         };
         let name = self.step.name();
-        let (outcomes, kept) = self
+        Ok(self
             .step
-            .run(inputs, |outputs| sink.take(outputs, name, keep_logits))?;
-        for outcome in outcomes {
-            outcome?;
-        }
-        Ok(kept)
+            .run(inputs, |outputs| sink.take(outputs, name, keep_logits))?)
     }
 
     /// Decodes memories to completion on their own (one batch, all joining at step 0): each

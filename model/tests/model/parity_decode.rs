@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use common::{decode_joining, decode_params, demo_model, f32s, goldens, ids};
 use mplug2_model::decode::{DecodeBatch, DecodeParams};
-use mplug2_model::modules::FusionInput;
+use mplug2_model::modules::{Decoder, FusionInput};
 use mplug2_model::tolerance::{beam_scale, compare, compare_at, is_decided, scale_of};
 use ndarray::{Array2, Axis, concatenate};
 use serde_json::Value;
@@ -24,6 +24,17 @@ pub(crate) struct Case {
     pub(crate) params: DecodeParams,
     pub(crate) tokens: Vec<i64>,
     golden: &'static Value,
+}
+
+/// Every case in one batch, all starting together, each with its index as id.
+fn batch_of_all(decoder: &Decoder, cases: &[Case]) -> DecodeBatch {
+    let memories: Vec<_> = cases.iter().map(|c| c.memory.view()).collect();
+    let crosses = decoder.cross_kv(&memories).unwrap();
+    let mut batch = DecodeBatch::new();
+    for (index, (cross, case)) in crosses.iter().zip(cases).enumerate() {
+        batch.add(index as u64, decoder.start(Arc::clone(cross), case.params));
+    }
+    batch
 }
 
 /// The one result of a sequence decoded with the default `num_results` of 1.
@@ -228,15 +239,7 @@ fn a_continuous_batch_gives_every_member_its_reference_tokens() {
 fn removing_a_member_leaves_the_others_unchanged() {
     let decoder = demo_model().decoder.as_ref().unwrap();
     let cases = cases();
-    let memories: Vec<_> = cases.iter().map(|c| c.memory.view()).collect();
-    let crosses = decoder.cross_kv(&memories).unwrap();
-    let mut batch = DecodeBatch::new();
-    for (index, cross) in crosses.iter().enumerate() {
-        batch.add(
-            index as u64,
-            decoder.start(Arc::clone(cross), cases[index].params),
-        );
-    }
+    let mut batch = batch_of_all(decoder, &cases);
     decoder.step(&mut batch).unwrap();
     let cancelled = 3u64;
     assert!(batch.remove(cancelled).is_some());
@@ -256,5 +259,36 @@ fn removing_a_member_leaves_the_others_unchanged() {
         } else {
             assert_eq!(result.as_ref(), Some(&case.tokens), "{}", case.label);
         }
+    }
+}
+
+/// A step run for two parts of the batch (as the server does to isolate a failing request),
+/// the parts put back together afterwards: every member still gets its reference tokens.
+#[test]
+fn a_step_run_in_parts_gives_every_member_its_reference_tokens() {
+    let decoder = demo_model().decoder.as_ref().unwrap();
+    let cases = cases();
+    let mut batch = batch_of_all(decoder, &cases);
+    let mut results = vec![None; cases.len()];
+    let mut step = 0;
+    while !batch.is_empty() {
+        if step % 2 == 1 && batch.len() > 1 {
+            let mut second = batch.split_off(batch.len() / 2);
+            for part in [&mut batch, &mut second] {
+                for (_, outcome) in decoder.step_each(part).unwrap() {
+                    outcome.unwrap();
+                }
+            }
+            batch.append(second);
+        } else {
+            decoder.step(&mut batch).unwrap();
+        }
+        step += 1;
+        for (id, tokens) in batch.take_finished() {
+            results[id as usize] = Some(single(tokens));
+        }
+    }
+    for (case, result) in cases.iter().zip(results) {
+        assert_eq!(result.as_ref(), Some(&case.tokens), "{}", case.label);
     }
 }

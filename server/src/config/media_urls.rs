@@ -33,6 +33,11 @@ pub struct MediaUrlArgs {
     /// Redirects followed per media fetch; every hop is checked like the first URL.
     #[arg(long, env = "MEDIA_URL_MAX_REDIRECTS", default_value_t = 3)]
     pub media_url_max_redirects: u32,
+
+    /// Most media URL fetches under way at once, over both protocols; a request whose fetch
+    /// finds them all taken is refused at once with 429 / RESOURCE_EXHAUSTED and Retry-After.
+    #[arg(long, env = "MAX_CONCURRENT_FETCHES", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_concurrent_fetches: u32,
 }
 
 impl MediaUrlArgs {

@@ -19,7 +19,7 @@ pub use cache::CacheArgs;
 pub use limits::LimitsArgs;
 pub use media_urls::MediaUrlArgs;
 pub use models::ModelArgs;
-pub use protection::{KeyFileError, ProtectionArgs};
+pub use protection::ProtectionArgs;
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
 

@@ -3,6 +3,8 @@
 
 use std::{net::SocketAddr, path::PathBuf};
 
+use crate::keys::{KeyFileError, read_key_file};
+
 /// Queue and pending-request bounds, the API key file and the admin address.
 #[derive(clap::Args, Debug, Clone)]
 pub struct ProtectionArgs {
@@ -18,8 +20,9 @@ pub struct ProtectionArgs {
     #[arg(long, env = "MAX_PENDING_REQUESTS", default_value_t = 128, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_pending_requests: u32,
 
-    /// A file holding the API key (surrounding whitespace ignored), instead of --api-key: keeps
-    /// the key out of the process list and the environment.
+    /// A file holding the API keys, one per line (blank lines and `#` comments ignored), instead
+    /// of --api-key: keeps the keys out of the process list and the environment. Read again on
+    /// SIGHUP and when it changes (a rotation needs no restart).
     #[arg(long, env = "API_KEY_FILE", conflicts_with = "api_key")]
     pub api_key_file: Option<PathBuf>,
 
@@ -29,32 +32,10 @@ pub struct ProtectionArgs {
     pub admin_addr: Option<SocketAddr>,
 }
 
-/// Why the API key file gave no key.
-#[derive(Debug, thiserror::Error)]
-pub enum KeyFileError {
-    #[error("cannot read the API key file {path}: {source}")]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
-    #[error("the API key file {path} is empty")]
-    Empty { path: PathBuf },
-}
-
 impl ProtectionArgs {
-    /// The key from --api-key-file, if one is named. The file is read once, at start.
-    pub fn key_from_file(&self) -> Result<Option<super::Secret>, KeyFileError> {
-        let Some(path) = &self.api_key_file else {
-            return Ok(None);
-        };
-        let text = std::fs::read_to_string(path).map_err(|source| KeyFileError::Read {
-            path: path.clone(),
-            source,
-        })?;
-        text.trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| KeyFileError::Empty { path: path.clone() })
+    /// The keys of --api-key-file, if one is named (`keys.rs` reads it again on changes).
+    pub fn keys_from_file(&self) -> Result<Option<Vec<super::Secret>>, KeyFileError> {
+        self.api_key_file.as_deref().map(read_key_file).transpose()
     }
 }
 
@@ -72,12 +53,13 @@ mod tests {
         std::fs::write(&path, "  s3cret\n").unwrap();
         let file = path.to_str().unwrap();
         let config = Config::try_parse_from(["mplug2-serve", "--api-key-file", file]).unwrap();
-        let key = config.protection.key_from_file().unwrap().unwrap();
-        assert_eq!(key.expose(), "s3cret");
+        let keys = config.protection.keys_from_file().unwrap().unwrap();
+        assert_eq!(keys.len(), 1);
+        assert_eq!(keys[0].expose(), "s3cret");
         let both = ["mplug2-serve", "--api-key-file", file, "--api-key", "x"];
         assert!(Config::try_parse_from(both).is_err());
         std::fs::write(&path, "\n").unwrap();
-        assert!(config.protection.key_from_file().is_err());
+        assert!(config.protection.keys_from_file().is_err());
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

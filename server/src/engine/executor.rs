@@ -15,7 +15,10 @@ use mplug2_model::{
 use ndarray::Array1;
 
 use super::{Engine, Work, runners::Head};
-use crate::scheduler::{Expectation, ItemTiming, ScheduleError};
+use crate::{
+    limits::Capacity,
+    scheduler::{Expectation, ItemTiming, ScheduleError},
+};
 
 pub struct RequestExecutor<'a> {
     engine: &'a Engine,
@@ -77,7 +80,8 @@ impl<'a> RequestExecutor<'a> {
             Err(ScheduleError::QueueFull { limit }) => Err(ModelError::Executor {
                 kind: ErrorKind::Overloaded,
                 message: format!(
-                    "the {module} module's queue holds its limit of {limit} items (--max-queue-items)"
+                    "the {module} module's queue is full: {}",
+                    Capacity::QueueItems.refusal(limit, limit)
                 ),
             }),
             Err(ScheduleError::Stopped) => Err(ModelError::Executor {

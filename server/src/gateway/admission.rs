@@ -7,7 +7,7 @@ use std::{sync::Arc, time::Duration};
 use prometheus::IntGauge;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::{error::ApiError, health::Health};
+use crate::{error::ApiError, health::Health, limits::Capacity};
 
 pub struct Admission {
     slots: Arc<Semaphore>,
@@ -59,11 +59,8 @@ impl Admission {
                 // Shutdown may have begun between the check above and here.
                 self.health.check_accepting()?;
                 Err(ApiError::Overloaded {
-                    message: format!(
-                        "{} requests are in flight, the limit (--max-concurrent-requests) is {}",
-                        self.in_flight(),
-                        self.limit
-                    ),
+                    message: Capacity::ConcurrentRequests
+                        .refusal(self.in_flight() as usize, self.limit as usize),
                     retry_after_s: self.retry_after_s,
                 })
             }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::error::ApiError;
+use crate::{error::ApiError, limits::Capacity};
 
 /// Held while a request is received and served.
 pub type IntakeSlot = OwnedSemaphorePermit;
@@ -33,11 +33,8 @@ impl Intake {
         Arc::clone(&self.slots)
             .try_acquire_owned()
             .map_err(|_| ApiError::Overloaded {
-                message: format!(
-                    "{limit} requests are being received or served, the limit \
-                     (--max-pending-requests) is {limit}",
-                    limit = self.limit
-                ),
+                message: Capacity::PendingRequests
+                    .refusal(self.limit as usize, self.limit as usize),
                 retry_after_s: self.retry_after_s,
             })
     }

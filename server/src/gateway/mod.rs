@@ -18,10 +18,10 @@ pub use intake::{Intake, IntakeSlot};
 pub use stream::Piece;
 
 use crate::{
-    config::Secret,
     engine::{Engine, Models, Progress, Work},
     error::ApiError,
     health::Health,
+    keys::ApiKeys,
     limits::RequestLimits,
     metrics::Metrics,
     tasks::TaskSlice,
@@ -29,7 +29,8 @@ use crate::{
 
 /// What the gateway is told at start-up.
 pub struct GatewaySettings {
-    pub api_key: Option<Secret>,
+    /// `None`: no key is required.
+    pub api_keys: Option<Arc<ApiKeys>>,
     pub request_timeout: Duration,
     pub retry_after_s: u64,
     pub max_concurrent_requests: u32,
@@ -55,7 +56,7 @@ pub struct Timing {
 }
 
 pub struct Gateway {
-    api_key: Option<Secret>,
+    api_keys: Option<Arc<ApiKeys>>,
     request_timeout: Duration,
     retry_after_s: u64,
     limits: RequestLimits,
@@ -80,7 +81,7 @@ impl Gateway {
             metrics.inflight_requests.clone(),
         );
         Gateway {
-            api_key: settings.api_key,
+            api_keys: settings.api_keys,
             request_timeout: settings.request_timeout,
             retry_after_s: settings.retry_after_s,
             limits: settings.limits,
@@ -106,7 +107,7 @@ impl Gateway {
     }
 
     pub fn api_key_required(&self) -> bool {
-        self.api_key.is_some()
+        self.api_keys.is_some()
     }
 
     /// A slot of the intake bound, taken before a body is read (`--max-pending-requests`).
@@ -207,13 +208,11 @@ impl Gateway {
     }
 
     fn authorize(&self, call: &Call) -> Result<(), ApiError> {
-        let Some(expected) = &self.api_key else {
+        let Some(keys) = &self.api_keys else {
             return Ok(());
         };
         match call.api_key.as_deref() {
-            Some(given) if constant_time_eq(given.as_bytes(), expected.expose().as_bytes()) => {
-                Ok(())
-            }
+            Some(given) if keys.allows(given) => Ok(()),
             Some(_) => Err(ApiError::Unauthorized("the API key is wrong".into())),
             None => Err(ApiError::Unauthorized(
                 "an API key is required: send `Authorization: Bearer <key>` or `x-api-key: <key>`"
@@ -302,9 +301,4 @@ impl<T: TaskSlice> Admitted<T> {
         gateway.record(T::NAME, &engine.info().name, &call, started, &outcome);
         outcome
     }
-}
-
-/// Compares keys without leaking where they differ through timing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }

@@ -28,6 +28,13 @@ pub enum FetchError {
         limit_ms: u64,
         flag: &'static str,
     },
+    /// Every fetch slot is taken (`--max-concurrent-fetches`): an overload, not a bad URL.
+    #[error("`{field}` was not fetched: {refusal}")]
+    Busy {
+        field: &'static str,
+        refusal: String,
+        retry_after_s: u64,
+    },
     /// Resolution, connection or an answer other than 2xx.
     #[error("`{field}` could not be fetched: {reason}")]
     Upstream { field: &'static str, reason: String },
@@ -37,6 +44,10 @@ impl From<FetchError> for ApiError {
     fn from(error: FetchError) -> ApiError {
         let message = error.to_string();
         match error {
+            FetchError::Busy { retry_after_s, .. } => ApiError::Overloaded {
+                message,
+                retry_after_s,
+            },
             FetchError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
             FetchError::Timeout { .. } => ApiError::Timeout(message),
             FetchError::Disabled

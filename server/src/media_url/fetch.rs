@@ -1,15 +1,19 @@
 //! Fetching one media URL: check, resolve and pin, request, follow redirects by hand, read
 //! under the byte cap, all within the total timeout.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use reqwest::{Response, Url, header::LOCATION};
+use tokio::sync::Semaphore;
 use url::Host;
 
 use mplug2_model::preprocess::{MediaLimit, MediaLimits};
 
 use super::{Allowlist, FetchError, address::non_public_reason, pinned};
-use crate::{config::MediaUrlArgs, limits::Limit};
+use crate::{
+    config::MediaUrlArgs,
+    limits::{Capacity, Limit},
+};
 
 /// What a URL is expected to hold; picks the field name in errors and the byte cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -27,9 +31,14 @@ impl UrlKind {
     }
 }
 
-/// The media URL rules of one server (cheap to clone: a few settings and the allowlist).
+/// The media URL rules of one server (cheap to clone: a few settings, the allowlist and the
+/// shared fetch slots).
 #[derive(Debug, Clone)]
 pub struct MediaUrls {
+    /// One per fetch under way (`--max-concurrent-fetches`), shared by every clone.
+    slots: Arc<Semaphore>,
+    max_fetches: usize,
+    retry_after_s: u64,
     enabled: bool,
     allowlist: Allowlist,
     allow_private: bool,
@@ -41,8 +50,12 @@ pub struct MediaUrls {
 }
 
 impl MediaUrls {
-    pub fn new(args: &MediaUrlArgs, limits: &MediaLimits) -> MediaUrls {
+    pub fn new(args: &MediaUrlArgs, limits: &MediaLimits, retry_after_s: u64) -> MediaUrls {
+        let max_fetches = args.max_concurrent_fetches as usize;
         MediaUrls {
+            slots: Arc::new(Semaphore::new(max_fetches)),
+            max_fetches,
+            retry_after_s,
             enabled: args.media_urls,
             allowlist: Allowlist::new(&args.media_url_allowed_hosts),
             allow_private: args.media_url_allow_private_addresses,
@@ -57,6 +70,9 @@ impl MediaUrls {
     /// Refuses every URL without a network access (the default, and the fuzz targets').
     pub fn disabled() -> MediaUrls {
         MediaUrls {
+            slots: Arc::new(Semaphore::new(0)),
+            max_fetches: 0,
+            retry_after_s: 1,
             enabled: false,
             allowlist: Allowlist::default(),
             allow_private: false,
@@ -78,6 +94,14 @@ impl MediaUrls {
             field,
             reason: error.to_string(),
         })?;
+        // Taken at once or refused (never queued); held until the body is read or the fetch fails.
+        let _slot = Arc::clone(&self.slots)
+            .try_acquire_owned()
+            .map_err(|_| FetchError::Busy {
+                field,
+                refusal: Capacity::ConcurrentFetches.refusal(self.max_fetches, self.max_fetches),
+                retry_after_s: self.retry_after_s,
+            })?;
         tokio::time::timeout(self.timeout, self.follow(kind, url))
             .await
             .unwrap_or(Err(FetchError::Timeout {

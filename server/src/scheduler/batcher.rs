@@ -196,7 +196,7 @@ impl<R: BatchRunner> Worker<R> {
 
     fn run(&mut self, batch: Vec<Job<R>>) {
         let started = Instant::now();
-        self.metrics.queue_depth.sub(batch.len() as i64);
+        self.metrics.queue_depth.release(batch.len());
         let mut inputs = Vec::with_capacity(batch.len());
         let mut waiting = Vec::with_capacity(batch.len());
         for job in batch {

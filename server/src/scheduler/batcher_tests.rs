@@ -2,7 +2,11 @@
 //! Runtime are covered by the end-to-end tests).
 
 use std::{
-    sync::{Arc, Mutex, mpsc},
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
     time::{Duration, Instant},
 };
 
@@ -323,4 +327,58 @@ async fn a_full_queue_refuses_new_items_at_once() {
     s.open.send(()).unwrap();
     assert_eq!(outputs(vec![blocker]).await, vec![4]);
     assert_eq!(outputs(queued).await, vec![16, 36, 64, 100, 144]);
+}
+
+/// Many senders at once (a barrier) while the module is busy: exactly `max_queued` (5) of them
+/// are queued and answered, every other one is refused at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn simultaneous_senders_never_overshoot_the_queue_bound() {
+    const SENDERS: usize = 32;
+    let mut s = setup(8, Duration::ZERO, true);
+    let blocker = s.occupy(2).await;
+    let barrier = Arc::new(tokio::sync::Barrier::new(SENDERS));
+    let tried = Arc::new(AtomicUsize::new(0));
+    let senders: Vec<_> = (0..SENDERS as u64)
+        .map(|x| {
+            let (batcher, barrier, tried) = (
+                Arc::clone(&s.batcher),
+                Arc::clone(&barrier),
+                Arc::clone(&tried),
+            );
+            tokio::spawn(async move {
+                barrier.wait().await;
+                let answer = batcher.submit(2 * x, far());
+                tokio::pin!(answer);
+                // The first poll queues the item or refuses it; only then count the try.
+                tokio::select! {
+                    biased;
+                    refused = &mut answer => {
+                        tried.fetch_add(1, Ordering::SeqCst);
+                        refused
+                    }
+                    () = std::future::ready(()) => {
+                        tried.fetch_add(1, Ordering::SeqCst);
+                        answer.await
+                    }
+                }
+            })
+        })
+        .collect();
+    while tried.load(Ordering::SeqCst) < SENDERS {
+        tokio::task::yield_now().await;
+    }
+    let depth = s.metrics.queue_depth.with_label_values(&["test", "m"]);
+    assert_eq!(depth.get(), 5);
+    s.open.send(()).unwrap();
+    s.open.send(()).unwrap();
+    assert_eq!(outputs(vec![blocker]).await, vec![4]);
+    let (mut answered, mut refused) = (0, 0);
+    for sender in senders {
+        match sender.await.unwrap() {
+            Ok(_) => answered += 1,
+            Err(ScheduleError::QueueFull { limit: 5 }) => refused += 1,
+            Err(other) => panic!("neither answered nor refused: {other:?}"),
+        }
+    }
+    assert_eq!((answered, refused), (5, SENDERS - 5));
 }

@@ -2,7 +2,8 @@
 //! two decoder steps, requests whose beam search ended leave, requests whose caller left or whose
 //! deadline passed are removed, and waiting requests join (their cross K/V computed together, once
 //! per request; the vision part's taken from the cross K/V cache when the same embeddings were
-//! projected before). Every active request's beams take part in every step.
+//! projected before). Every active request's beams take part in every step; a step that fails
+//! fails only the request it failed for (`decoder_step.rs`).
 
 use std::{
     collections::{HashMap, VecDeque},
@@ -12,7 +13,7 @@ use std::{
 };
 
 use mplug2_model::{
-    ErrorKind, ModelError,
+    ModelError,
     decode::{CrossKv, DecodeBatch, DecodeParams},
     modules::{Decoder, Embeddings},
     tasks::Memory,
@@ -22,6 +23,7 @@ use tokio::sync::oneshot;
 use super::{
     arrivals::Arrivals,
     batcher::ItemTiming,
+    decoder_step::{SharedError, internal, model_internal, step_isolated},
     handle::{BatcherHandle, ScheduleError},
     module_metrics::ModuleMetrics,
     pending::{Pending, drop_dead},
@@ -31,7 +33,6 @@ use crate::cache::CrossKvCache;
 /// Where the stable token prefix of a request's decoding goes as it grows (streaming).
 pub type Progress = tokio::sync::mpsc::UnboundedSender<Vec<i64>>;
 
-type SharedError = Arc<ModelError>;
 type Reply = Result<(Vec<Vec<i64>>, ItemTiming), ScheduleError<SharedError>>;
 
 /// Limits of the decoder batch: requests per step and, optionally, beams per step.
@@ -230,7 +231,7 @@ impl Worker {
             return;
         }
         let started = Instant::now();
-        self.metrics.queue_depth.sub(joining.len() as i64);
+        self.metrics.queue_depth.release(joining.len());
         let crosses = catch_unwind(AssertUnwindSafe(|| self.cross_kv(&joining)));
         let took = started.elapsed();
         self.metrics.projected(took);
@@ -326,29 +327,20 @@ impl Worker {
             .sum()
     }
 
+    /// One step for every member; a failure fails only the requests it belongs to
+    /// (`decoder_step.rs`), the others go on.
     fn step(&mut self) {
         let started = Instant::now();
-        let size = self.batch.len();
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.decoder.step(&mut self.batch)));
+        let failed = step_isolated(&self.decoder, &mut self.batch, &self.metrics);
         let took = started.elapsed();
-        self.metrics.executed(size, took);
         for member in self.members.values_mut() {
             member.compute += took;
         }
-        let error = match outcome {
-            Ok(Ok(())) => None,
-            Ok(Err(error)) => Some(Arc::new(error)),
-            Err(_) => Some(internal("the decoder step panicked")),
-        };
-        if let Some(error) = error {
-            // A failed step leaves the batch's caches in an unknown state: fail its members.
-            for (id, member) in self.members.drain() {
-                self.batch.remove(id);
-                let _ = member
-                    .reply
-                    .send(Err(ScheduleError::Failed(Arc::clone(&error))));
+        for (id, error) in failed {
+            self.batch.remove(id);
+            if let Some(member) = self.members.remove(&id) {
+                let _ = member.reply.send(Err(ScheduleError::Failed(error)));
             }
-            return;
         }
         self.report_progress();
         for (id, tokens) in self.batch.take_finished() {
@@ -380,16 +372,5 @@ impl Worker {
                 let _ = progress.send(stable.to_vec());
             }
         }
-    }
-}
-
-fn internal(message: &str) -> SharedError {
-    Arc::new(model_internal(message))
-}
-
-fn model_internal(message: &str) -> ModelError {
-    ModelError::Executor {
-        kind: ErrorKind::Internal,
-        message: message.to_owned(),
     }
 }

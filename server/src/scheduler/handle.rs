@@ -3,9 +3,10 @@
 
 use std::sync::mpsc;
 
-use prometheus::IntGauge;
-
-use super::arrivals::{Arrivals, Expectation};
+use super::{
+    QueueDepth,
+    arrivals::{Arrivals, Expectation},
+};
 
 /// Why an item got no output.
 #[derive(Debug, Clone)]
@@ -23,7 +24,7 @@ pub enum ScheduleError<E> {
 pub struct BatcherHandle<J> {
     jobs: mpsc::Sender<J>,
     arrivals: Arrivals,
-    queue_depth: IntGauge,
+    queue_depth: QueueDepth,
     max_queued: usize,
 }
 
@@ -32,7 +33,7 @@ impl<J: Send + 'static> BatcherHandle<J> {
     /// the module's arrivals; the thread ends when the last handle is dropped.
     pub(super) fn start(
         name: &str,
-        queue_depth: IntGauge,
+        queue_depth: QueueDepth,
         max_queued: usize,
         serve: impl FnOnce(mpsc::Receiver<J>, Arrivals) + Send + 'static,
     ) -> std::io::Result<BatcherHandle<J>> {
@@ -64,15 +65,15 @@ impl<J> BatcherHandle<J> {
 
     /// Queues a job for the thread; a full queue refuses it at once.
     pub(super) fn send<E>(&self, job: J) -> Result<(), ScheduleError<E>> {
-        // The gauge is the queue's length; concurrent callers may overshoot it by their number.
-        if self.queue_depth.get() >= self.max_queued as i64 {
+        // The place is reserved before the job is sent, so simultaneous senders cannot
+        // overshoot the bound together.
+        if !self.queue_depth.try_reserve(self.max_queued) {
             return Err(ScheduleError::QueueFull {
                 limit: self.max_queued,
             });
         }
-        self.queue_depth.inc();
         if self.jobs.send(job).is_err() {
-            self.queue_depth.dec();
+            self.queue_depth.release(1);
             return Err(ScheduleError::Stopped);
         }
         Ok(())

@@ -4,10 +4,12 @@
 mod arrivals;
 mod batcher;
 mod decoder;
+mod decoder_step;
 mod handle;
 mod module_metrics;
 mod pending;
 mod plan;
+mod queue_depth;
 
 pub use arrivals::{Arrivals, Expectation};
 pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming};
@@ -15,6 +17,7 @@ pub use decoder::{DecoderBatcher, DecoderSettings, Progress};
 pub use handle::{BatcherHandle, ScheduleError};
 pub use module_metrics::ModuleMetrics;
 pub use plan::{BatchLimits, CostRule};
+pub use queue_depth::QueueDepth;
 
 #[cfg(test)]
 mod batcher_tests;

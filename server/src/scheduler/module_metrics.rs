@@ -2,8 +2,9 @@
 
 use std::time::Duration;
 
-use prometheus::{Histogram, IntCounter, IntGauge};
+use prometheus::{Histogram, IntCounter};
 
+use super::QueueDepth;
 use crate::metrics::Metrics;
 
 #[derive(Clone)]
@@ -11,7 +12,7 @@ pub struct ModuleMetrics {
     queue_duration: Histogram,
     module_duration: Histogram,
     batch_size: Histogram,
-    pub queue_depth: IntGauge,
+    pub queue_depth: QueueDepth,
     executions: IntCounter,
     items: IntCounter,
     cancelled: IntCounter,
@@ -27,7 +28,7 @@ impl ModuleMetrics {
             queue_duration: metrics.queue_duration_seconds.with_label_values(&labels),
             module_duration: metrics.module_duration_seconds.with_label_values(&labels),
             batch_size: metrics.batch_size.with_label_values(&labels),
-            queue_depth: metrics.queue_depth.with_label_values(&labels),
+            queue_depth: QueueDepth::new(metrics.queue_depth.with_label_values(&labels)),
             executions: metrics.module_executions_total.with_label_values(&labels),
             items: metrics.module_items_total.with_label_values(&labels),
             cancelled: metrics

@@ -33,7 +33,7 @@ pub(super) fn drop_dead<J: Pending>(
             alive.push_back(job);
             continue;
         }
-        metrics.queue_depth.dec();
+        metrics.queue_depth.release(1);
     }
     *queue = alive;
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 use futures::future::join_all;
 use mplug2_e2e_tests::{
     Server, ServerOptions,
-    errors::{assert_grpc_error, assert_http_error},
+    errors::{assert_grpc_error, assert_internal_naming_request_id},
     goldens::{Goldens, assert_close},
     metrics::scrape,
     package::PackageCopy,
@@ -53,20 +53,7 @@ async fn a_bad_item_fails_alone_and_the_module_keeps_serving() {
         let others = join_all(bodies.iter().map(|body| rest.post("/v1/embeddings", body)));
         let (poison, others) = tokio::join!(poison, others);
 
-        let poison = poison.expect("request");
-        let header = poison
-            .headers()
-            .get("x-request-id")
-            .expect("an x-request-id header")
-            .to_str()
-            .unwrap()
-            .to_owned();
-        let answer: (u16, Value) = (poison.status().as_u16(), poison.json().await.unwrap());
-        let message = assert_http_error(&answer, 500, "internal");
-        assert!(
-            message.contains(&format!("request id {header}")),
-            "the body names the request id of the header: {message} / {header}"
-        );
+        let message = assert_internal_naming_request_id(poison.expect("request")).await;
         assert!(
             !message.contains("Gather"),
             "details stay in the log: {message}"
