@@ -8,7 +8,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter test-deploy lint bench bench-suite fuzz ort clean
+.PHONY: run build test test-rust test-exporter test-deploy lint bench bench-suite fuzz ort demo-int8 clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC).
 run: ort
@@ -21,7 +21,7 @@ build:
 ## the real binary), the exporter's pytest and the deployment files.
 test: lint test-rust test-exporter test-deploy
 
-test-rust: ort
+test-rust: ort demo-int8
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) test --workspace
 
 test-exporter:
@@ -47,6 +47,7 @@ bench: ort build
 ## The performance suite of docs/PERFORMANCE.md: ours against the PyTorch eager reference and
 ## against max_batch_size=1, MFU, cache, memory; ~30 min (ARGS="--quick": demo only, ~5 min).
 bench-suite: ort
+	$(MAKE) -C exporter venv-perf
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-suite
 	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-suite $(ARGS)
 
@@ -60,6 +61,10 @@ fuzz:
 
 ort:
 	@scripts/fetch-ort.sh >/dev/null
+
+## The demo package quantized to int8 in models/demo-int8 (ignored; the model tests run it).
+demo-int8:
+	$(MAKE) -C exporter demo-int8
 
 clean:
 	$(CARGO) clean

@@ -6,6 +6,7 @@ mod common;
 mod errors;
 mod fuzz_replay;
 mod images;
+mod int8;
 mod parity_decode;
 mod parity_graphs;
 mod parity_preprocess;
