@@ -23,10 +23,10 @@ def test_every_graph_matches_pytorch(tiny, batch):
     with torch.no_grad():
         for graph in runner.graphs:
             gen = torch.Generator().manual_seed(11)
-            worst, labels = check_graph(
+            check = check_graph(
                 runner, graph, lambda g=graph, gen=gen: graph_cases(tiny.model, g, FRAMES, batch, gen)
             )
-            assert worst <= TOLERANCE, f"{graph}: {labels}"
+            assert check.max_diff <= TOLERANCE, f"{graph}: {check.labels}"
 
 
 def test_padded_text_batch_equals_single_items(tiny):
