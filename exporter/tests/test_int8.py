@@ -13,7 +13,7 @@ from onnx import TensorProto, helper, numpy_helper
 
 from mplug2_exporter.cli import main
 from mplug2_exporter.digest import sha256_file
-from mplug2_exporter.quantize.graph import prepare
+from mplug2_exporter.quantize.graph import quantize_model
 from mplug2_exporter.quantize.recipe import QUANTIZED_GRAPHS, Recipe
 
 from .conftest import assert_hashes_match
@@ -115,28 +115,40 @@ def run(model: onnx.ModelProto, feeds: dict) -> list[np.ndarray]:
     )
 
 
-def test_the_tied_lm_head_is_untied_exactly_and_the_embedding_table_kept():
-    model = tied_head_model()
-    feeds = {
-        "ids": np.array([0, 5, 39]),
-        "x": np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32),
-    }
-    expected = run(model, feeds)
-    assert prepare(model, Recipe()) == []
-    ops = [n.op_type for n in model.graph.node]
-    assert ops == ["Gather", "MatMul", "Add"]
-    gather, matmul = model.graph.node[0], model.graph.node[1]
-    assert gather.input[0] == "table"
-    shapes = {t.name: list(t.dims) for t in model.graph.initializer}
-    assert shapes[matmul.input[1]] == [8, 40]
-    for got, want in zip(run(model, feeds), expected, strict=True):
-        np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-6)
+TIED_FEEDS = {
+    "ids": np.array([0, 5, 39]),
+    "x": np.random.default_rng(1).standard_normal((3, 8)).astype(np.float32),
+}
 
 
-def test_an_lm_head_kept_fp32_stays_a_gemm():
-    model = tied_head_model()
-    assert prepare(model, Recipe(lm_head=False)) == []
-    assert [n.op_type for n in model.graph.node] == ["Gather", "Gemm"]
+def test_the_tied_lm_head_gets_its_own_int8_matrix_and_the_embedding_keeps_the_fp32_table():
+    embedded, logits = run(tied_head_model(), TIED_FEEDS)
+    quantized = quantize_model(tied_head_model(), Recipe())
+    inits = {t.name: t for t in quantized.graph.initializer}
+    gather = next(n for n in quantized.graph.node if n.op_type == "Gather")
+    assert inits[gather.input[0]].data_type == TensorProto.FLOAT and list(inits[gather.input[0]].dims) == [
+        40,
+        8,
+    ]
+    matmul = next(n for n in quantized.graph.node if n.op_type == "MatMulInteger")
+    assert inits[matmul.input[1]].data_type == TensorProto.INT8 and list(inits[matmul.input[1]].dims) == [
+        8,
+        40,
+    ]
+    got_embedded, got_logits = run(quantized, TIED_FEEDS)
+    np.testing.assert_array_equal(got_embedded, embedded)
+    assert not np.array_equal(got_logits, logits)
+    cos = float((got_logits * logits).sum() / np.linalg.norm(got_logits) / np.linalg.norm(logits))
+    assert cos > 0.999
+
+
+def test_an_lm_head_kept_fp32_stays_exact():
+    embedded, logits = run(tied_head_model(), TIED_FEEDS)
+    quantized = quantize_model(tied_head_model(), Recipe(lm_head=False))
+    assert not any(n.op_type == "MatMulInteger" for n in quantized.graph.node)
+    got_embedded, got_logits = run(quantized, TIED_FEEDS)
+    np.testing.assert_array_equal(got_embedded, embedded)
+    np.testing.assert_allclose(got_logits, logits, rtol=1e-6, atol=1e-6)
 
 
 def test_export_dtype_int8_writes_what_quantize_writes(quantized, tmp_path):
