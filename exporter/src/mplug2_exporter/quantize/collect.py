@@ -8,6 +8,7 @@ int8 upstream outputs, not fp32 ones.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,8 @@ from ..pipelines import CAPTION_DECODING, VQA_DECODING
 from ..preprocess import frame_indices, pixel_values
 from ..text import pre_caption, pre_question
 from .inputs import StudyInput
+
+log = logging.getLogger(__name__)
 
 BATCH_CHECK = 8  # images run once more as one batch, to see what batching does to their outputs
 
@@ -128,13 +131,11 @@ class Pipeline:
         return list(batch)
 
 
-def collect(
-    package: Path, inputs: list[StudyInput], threads: int = 2, beams: bool = True, progress=None
-) -> PackageOutputs:
+def collect(package: Path, inputs: list[StudyInput], threads: int = 2, beams: bool = True) -> PackageOutputs:
     pipeline = Pipeline(package, threads, beams)
     items = []
     for i, item in enumerate(inputs):
         items.append(pipeline.outputs(item))
-        if progress:
-            progress(i + 1, len(inputs))
+        if (i + 1) % 10 == 0:
+            log.info("%s: %d of %d inputs", package.name, i + 1, len(inputs))
     return PackageOutputs(items, pipeline.batched_vision(inputs))

@@ -24,13 +24,13 @@ def logits_rows(task: str, s: dict) -> list[tuple[str, str]]:
 
 
 def beam_rows(task: str, b: dict) -> list[tuple[str, str]]:
-    margins = f"{fmt(b['fp32_min_margin_median'])} ({fmt(b['fp32_min_margin_of_differing_median'])})"
+    margins = f"{fmt(b['fp32_min_margin_median'])} / {fmt(b.get('fp32_top_margin_median'))}"
     robust = share(b["robust_identical"], b["robust_count"])
     ties = share(b["near_tie_identical"], b["near_tie_count"])
     return [
         (f"{task} beam search: identical tokens", f"{b['identical_count']} / {b['count']}"),
-        (f"{task}: fp32 smallest score margin, median (of the differing)", margins),
-        (f"{task}: identical where fp32 margin ≥ {NEAR_TIE} / below", f"{robust} / {ties}"),
+        (f"{task}: fp32 margins, median: smallest step gap / top beam over runner-up", margins),
+        (f"{task}: identical where the fp32 top-beam margin ≥ {NEAR_TIE} / below", f"{robust} / {ties}"),
     ]
 
 
