@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from mplug2_exporter.quantize.isa import cpu_flags, int8_gemm_path, machine_summary
+import json
+
+from mplug2_exporter.perf.__main__ import main
+from mplug2_exporter.quantize.isa import cpu_flags, int8_gemm_path, isa_report, machine_summary
 
 AVX512_CORE = {"avx2", "avx512f", "avx512bw", "avx512dq", "avx512vl"}
 
@@ -27,3 +30,15 @@ def test_flags_are_read_from_cpuinfo(tmp_path):
     assert cpu_flags(tmp_path / "missing") == set()
     summary = machine_summary({"avx2"})
     assert summary.startswith("CPU flags: avx2; absent: avx_vnni") and "AVX2 (vpmaddubsw" in summary
+
+
+def test_the_suite_gets_the_isa_as_json(tmp_path):
+    report = isa_report({"avx2", "avx512f", "fma"})
+    assert report["flags"] == ["avx2", "avx512f"] and "amx_int8" in report["absent"]
+    assert report["int8_gemm"] == "AVX2" and report["int8_saturates"]
+    assert report["summary"] == machine_summary({"avx2", "avx512f"})
+    out = tmp_path / "isa.json"
+    assert main(["isa", "--out", str(out)]) == 0
+    here = json.loads(out.read_text())
+    assert here["int8_gemm"] == int8_gemm_path(cpu_flags()).kernel
+    assert set(here["flags"]) <= cpu_flags()

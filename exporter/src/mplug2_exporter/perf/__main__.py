@@ -5,6 +5,7 @@ ort        peak fp32 GEMM, per-module MFU and an op profile   -> JSON
 plot       throughput and p99 against concurrency (PNG)       <- the suite's JSON
 int8       accuracy of int8 packages against fp32 (demo, base, large) -> JSON + markdown
 int8-speed fp32 against int8: one linear layer, vision at batch 8, a decoder step -> JSON + markdown
+isa        the CPU's ISA flags and the ONNX Runtime int8 GEMM kernel they select -> JSON
 """
 
 from __future__ import annotations
@@ -54,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--int8", type=Path, required=True)
     speed.add_argument("--threads", type=int, default=2)
     speed.add_argument("--out", type=Path, required=True, help="JSON; the markdown goes beside it (.md)")
+    isa = sub.add_parser("isa")
+    isa.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "reference":
@@ -70,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         result = run_study(args.sizes.split(","), args.work_dir, args.inputs, args.threads, args.variant)
         args.out.with_suffix(".md").write_text(markdown(result))
+    elif args.command == "isa":
+        from ..quantize.isa import isa_report
+
+        result = isa_report()
     elif args.command == "int8-speed":
         from .int8_speed import markdown as speed_markdown
         from .int8_speed import run_speed

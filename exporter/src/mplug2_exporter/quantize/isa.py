@@ -79,3 +79,16 @@ def machine_summary(flags: set[str] | None = None) -> str:
         f"CPU flags: {' '.join(present) or 'none of interest'}; absent: {' '.join(absent) or 'none'}. "
         f"ONNX Runtime int8 GEMM: {int8_gemm_path(flags).describe()}"
     )
+
+
+def isa_report(flags: set[str] | None = None) -> dict:
+    """The same as JSON, for the benchmark suite's results (`python -m mplug2_exporter.perf isa`)."""
+    flags = cpu_flags() if flags is None else flags
+    path = int8_gemm_path(flags)
+    return {
+        "flags": [f for f in RELEVANT_FLAGS if f in flags],
+        "absent": [f for f in RELEVANT_FLAGS if f not in flags],
+        "int8_gemm": path.kernel,
+        "int8_saturates": path.saturates,
+        "summary": machine_summary(flags),
+    }
