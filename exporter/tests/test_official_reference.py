@@ -14,7 +14,7 @@ import pytest
 import torch
 from safetensors.numpy import load_file
 
-from mplug2_exporter.beam_search import DecodeParams
+from mplug2_exporter.beam_search import BeamResult, DecodeParams
 from mplug2_exporter.checkpoint import load_state
 from mplug2_exporter.config import HeadsConfig, VisionConfig, bundled_bert_config_path, read_bert_config
 from mplug2_exporter.pipelines import caption_memory, decode_full, vqa_memory
@@ -22,10 +22,9 @@ from mplug2_exporter.synthetic.official_layout import ClipTextTower, official_la
 from mplug2_exporter.synthetic.random_checkpoint import InitScales, random_state_dict
 from mplug2_exporter.text import answer_text, caption_text
 from mplug2_exporter.tokenizer import build_tokenizer
+from mplug2_exporter.tolerance import assert_close, beam_scale, is_decided
 
 from .conftest import DATA
-
-TOLERANCE = 1e-4
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +56,7 @@ def test_modules_and_beam_search_match_the_official_code(reference, ours):
     stride = index["logits_stride"]
     tok = build_tokenizer()
     rng = np.random.default_rng(index["input_seed"])
+    undecided: list[str] = []
     with torch.no_grad():
         for case in index["cases"]:
             k = f"T{case['frames']}"
@@ -65,14 +65,10 @@ def test_modules_and_beam_search_match_the_official_code(reference, ours):
             vision = ours.vision(video)
             text = ours.text(ids, mask)
             fused = ours.fuse(text, mask, vision)
-            np.testing.assert_allclose(raw.numpy(), official[f"{k}.videoformer"], atol=TOLERANCE)
-            np.testing.assert_allclose(vision.numpy(), official[f"{k}.vision_embeds"], atol=TOLERANCE)
-            np.testing.assert_allclose(
-                text.numpy()[valid], official[f"{k}.text_embeds"][valid], atol=TOLERANCE
-            )
-            np.testing.assert_allclose(
-                fused.numpy()[valid], official[f"{k}.fused_text"][valid], atol=TOLERANCE
-            )
+            assert_close(raw.numpy(), official[f"{k}.videoformer"], f"{k} videoformer")
+            assert_close(vision.numpy(), official[f"{k}.vision_embeds"], f"{k} vision_embeds")
+            assert_close(text.numpy()[valid], official[f"{k}.text_embeds"][valid], f"{k} text_embeds")
+            assert_close(fused.numpy()[valid], official[f"{k}.fused_text"][valid], f"{k} fused_text")
             prefix = torch.tensor(case["decoder_prefix"])
             memory = torch.cat([vision, fused], 1)
             memory_mask = torch.cat([torch.ones(vision.shape[:2], dtype=torch.int64), mask], 1)
@@ -80,8 +76,8 @@ def test_modules_and_beam_search_match_the_official_code(reference, ours):
             cap_logits = ours.text_decoder.full(
                 prefix, vision, torch.ones(vision.shape[:2], dtype=torch.int64)
             )[:, ::stride]
-            np.testing.assert_allclose(vqa_logits.numpy(), official[f"{k}.vqa_logits"], atol=TOLERANCE)
-            np.testing.assert_allclose(cap_logits.numpy(), official[f"{k}.caption_logits"], atol=TOLERANCE)
+            assert_close(vqa_logits.numpy(), official[f"{k}.vqa_logits"], f"{k} vqa_logits")
+            assert_close(cap_logits.numpy(), official[f"{k}.caption_logits"], f"{k} caption_logits")
             for b in range(2):  # the official batch decode vs ours item by item, unpadded
                 n = int(mask[b].sum())
                 m = mask[b : b + 1, :n]
@@ -92,7 +88,21 @@ def test_modules_and_beam_search_match_the_official_code(reference, ours):
                 cap = decode_full(
                     ours.text_decoder, caption_memory(vision[b : b + 1]), DecodeParams(5, 4, 20)
                 )
-                assert vqa.tokens == case["vqa_tokens"][b]
-                assert cap.tokens == case["caption_tokens"][b]
-                assert answer_text(tok, vqa.tokens) == case["vqa_answers"][b]
-                assert caption_text(tok, cap.tokens, "a video of") == case["captions"][b]
+                if decided(vqa, f"{k}[{b}] vqa", undecided):
+                    assert vqa.tokens == case["vqa_tokens"][b]
+                    assert answer_text(tok, vqa.tokens) == case["vqa_answers"][b]
+                if decided(cap, f"{k}[{b}] caption", undecided):
+                    assert cap.tokens == case["caption_tokens"][b]
+                    assert caption_text(tok, cap.tokens, "a video of") == case["captions"][b]
+    # The stored official outputs hold one near tie (margin 4.5e-4, under two tolerances at logit
+    # scale 49): another machine may pick either token there, so it is not a test case.
+    assert set(undecided) <= {"T3[1] vqa"}, undecided
+
+
+def decided(result: BeamResult, label: str, undecided: list[str]) -> bool:
+    """Whether every choice of a search is beyond numeric noise; notes it in `undecided` if not."""
+    scale = beam_scale(result.logit_scale, result.score_scale, result.min_margin)
+    if is_decided(result.min_margin, scale):
+        return True
+    undecided.append(label)
+    return False

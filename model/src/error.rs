@@ -1,6 +1,6 @@
 //! The crate's error, and how each case is classified for the server's error table.
 
-use crate::decode::{BeamError, OverrideError};
+use crate::decode::{BeamError, OverrideError, SamplingError};
 use crate::package::PackageError;
 use crate::preprocess::MediaError;
 use crate::runtime::RuntimeError;
@@ -28,6 +28,8 @@ pub enum ModelError {
     Text(#[from] TextError),
     #[error(transparent)]
     Override(#[from] OverrideError),
+    #[error(transparent)]
+    Sampling(#[from] SamplingError),
     #[error("{0}")]
     InvalidInput(String),
     #[error("task `{task}` is not served: the model package lacks graphs or config it needs")]
@@ -51,9 +53,10 @@ impl ModelError {
             ModelError::Media(error) => match error {
                 MediaError::TooLarge { .. } => ErrorKind::PayloadTooLarge,
                 MediaError::Unsupported { .. } => ErrorKind::UnsupportedMediaType,
-                MediaError::Corrupt { .. } | MediaError::Empty { .. } | MediaError::NoFrames => {
-                    ErrorKind::InvalidRequest
-                }
+                MediaError::Corrupt { .. }
+                | MediaError::Empty { .. }
+                | MediaError::NoFrames
+                | MediaError::NumFrames { .. } => ErrorKind::InvalidRequest,
                 MediaError::Decoder(_) => ErrorKind::Internal,
             },
             ModelError::Text(error) => match error {
@@ -61,7 +64,9 @@ impl ModelError {
                 TextError::TooManyTokens { .. } => ErrorKind::PayloadTooLarge,
                 TextError::Tokenizer { .. } | TextError::Encode { .. } => ErrorKind::Internal,
             },
-            ModelError::Override(_) | ModelError::InvalidInput(_) => ErrorKind::InvalidRequest,
+            ModelError::Override(_) | ModelError::Sampling(_) | ModelError::InvalidInput(_) => {
+                ErrorKind::InvalidRequest
+            }
             ModelError::UnsupportedTask { .. } => ErrorKind::UnsupportedTask,
             ModelError::Executor { kind, .. } => *kind,
             ModelError::Package(_)
@@ -85,11 +90,12 @@ mod tests {
 
     #[test]
     fn limits_are_payload_too_large_and_name_the_value() {
-        let error = ModelError::from(MediaError::TooLarge {
-            what: "image pixels",
-            limit: 40_000_000,
-            value: 10_000_000_000,
-        });
+        let limits = crate::preprocess::MediaLimits::DEFAULT;
+        let error = ModelError::from(
+            limits
+                .check(crate::preprocess::MediaLimit::ImagePixels, 10_000_000_000)
+                .unwrap_err(),
+        );
         assert_eq!(error.kind(), ErrorKind::PayloadTooLarge);
         assert_eq!(
             error.to_string(),
@@ -104,9 +110,20 @@ mod tests {
             detail: "Theora".into(),
         });
         assert_eq!(unsupported.kind(), ErrorKind::UnsupportedMediaType);
-        let empty = ModelError::from(TextError::Empty { what: "question" });
+        let empty = ModelError::from(TextError::Empty {
+            what: "question",
+            text: "?".into(),
+        });
         assert_eq!(empty.kind(), ErrorKind::InvalidRequest);
         let task = ModelError::UnsupportedTask { task: Task::Match };
         assert_eq!(task.kind(), ErrorKind::UnsupportedTask);
+        let frames = ModelError::from(MediaError::NumFrames { value: 0 });
+        assert_eq!(frames.kind(), ErrorKind::InvalidRequest);
+        assert_eq!(frames.to_string(), "num_frames must be at least 1, got 0");
+        let sampling = ModelError::from(crate::decode::SamplingError {
+            what: crate::decode::SamplingOption::Temperature,
+            value: -1.0,
+        });
+        assert_eq!(sampling.kind(), ErrorKind::InvalidRequest);
     }
 }

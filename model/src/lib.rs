@@ -18,6 +18,7 @@ pub mod preprocess;
 pub mod runtime;
 pub mod tasks;
 pub mod text;
+pub mod tolerance;
 
 pub use error::{ErrorKind, ModelError};
 pub use model::{LoadOptions, Model};

@@ -29,6 +29,51 @@ pub struct Model {
     runtime: Runtime,
 }
 
+/// Modules of models already loaded that a new package may take instead of loading its own.
+struct Sharing<'a> {
+    package: &'a Package,
+    loaded: &'a [&'a Model],
+}
+
+impl Sharing<'_> {
+    /// A loaded model's module whose graphs all have this package's sha256s.
+    fn find<M>(
+        &self,
+        graphs: &[GraphName],
+        module: impl Fn(&Model) -> Option<&Arc<M>>,
+    ) -> Option<Arc<M>> {
+        if graphs.is_empty() {
+            return None;
+        }
+        let digests = |package: &Package| -> Option<Vec<String>> {
+            graphs
+                .iter()
+                .map(|graph| package.graph_digest(*graph).map(str::to_owned))
+                .collect()
+        };
+        let mine = digests(self.package)?;
+        self.loaded.iter().find_map(|other| {
+            let same = digests(&other.package).is_some_and(|theirs| theirs == mine);
+            same.then(|| module(other).cloned()).flatten()
+        })
+    }
+
+    fn or_load<M>(
+        &self,
+        graphs: &[GraphName],
+        module: impl Fn(&Model) -> Option<&Arc<M>>,
+        load: impl FnOnce() -> Result<M, ModelError>,
+    ) -> Result<Arc<M>, ModelError> {
+        match self.find(graphs, module) {
+            Some(shared) => {
+                tracing::info!(graphs = ?graphs, "graphs shared with a package already loaded");
+                Ok(shared)
+            }
+            None => load().map(Arc::new),
+        }
+    }
+}
+
 /// What to load beyond what serving needs.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoadOptions {
@@ -52,22 +97,83 @@ impl Model {
         limits: MediaLimits,
         options: LoadOptions,
     ) -> Result<Model, ModelError> {
+        Self::load_sharing(package, runtime, limits, options, &[])
+    }
+
+    /// Loads a package, taking each module whose graphs are byte-identical (the same sha256) to
+    /// one of `loaded`'s from it instead of loading them again: packages exported from one
+    /// checkpoint share their graphs.
+    pub fn load_sharing(
+        package: Package,
+        runtime: &RuntimeConfig,
+        limits: MediaLimits,
+        options: LoadOptions,
+        loaded: &[&Model],
+    ) -> Result<Model, ModelError> {
         let runtime = Runtime::new(runtime)?;
         let tasks = package.tasks();
         let needs = |graph: GraphName| tasks.iter().any(|task| task.graphs().contains(&graph));
+        let share = Sharing {
+            package: &package,
+            loaded,
+        };
         let vision = needs(GraphName::Vision)
-            .then(|| VisionEncoder::load(&runtime, &package).map(Arc::new))
+            .then(|| {
+                share.or_load(
+                    &[GraphName::Vision],
+                    |m| m.vision.as_ref(),
+                    || VisionEncoder::load(&runtime, &package),
+                )
+            })
             .transpose()?;
         let text = needs(GraphName::TextEncoder)
-            .then(|| TextEncoder::load(&runtime, &package).map(Arc::new))
+            .then(|| {
+                share.or_load(
+                    &[GraphName::TextEncoder],
+                    |m| m.text.as_ref(),
+                    || TextEncoder::load(&runtime, &package),
+                )
+            })
             .transpose()?;
         let fusion = needs(GraphName::Fusion)
-            .then(|| Fusion::load(&runtime, &package).map(Arc::new))
+            .then(|| {
+                share.or_load(
+                    &[GraphName::Fusion],
+                    |m| m.fusion.as_ref(),
+                    || Fusion::load(&runtime, &package),
+                )
+            })
             .transpose()?;
+        let decoder_graphs: &[GraphName] = if options.decoder_full {
+            &[
+                GraphName::DecoderCrossKv,
+                GraphName::DecoderStep,
+                GraphName::DecoderFull,
+            ]
+        } else {
+            &[GraphName::DecoderCrossKv, GraphName::DecoderStep]
+        };
         let decoder = needs(GraphName::DecoderStep)
-            .then(|| Decoder::load(&runtime, &package, options.decoder_full).map(Arc::new))
+            .then(|| {
+                share.or_load(
+                    decoder_graphs,
+                    |m| m.decoder.as_ref(),
+                    || Decoder::load(&runtime, &package, options.decoder_full),
+                )
+            })
             .transpose()?;
-        let heads = Heads::load(&runtime, &package)?.map(Arc::new);
+        let head_graphs: Vec<GraphName> = [
+            GraphName::HeadsVision,
+            GraphName::HeadsText,
+            GraphName::HeadsItm,
+        ]
+        .into_iter()
+        .filter(|graph| package.has_graph(*graph))
+        .collect();
+        let heads = match share.find(&head_graphs, |m| m.heads.as_ref()) {
+            Some(heads) => Some(heads),
+            None => Heads::load(&runtime, &package)?.map(Arc::new),
+        };
         let manifest = package.manifest();
         let preprocessor = Arc::new(Preprocessor::new(&manifest.preprocess, limits));
         let text_processor = Arc::new(TextProcessor::load(

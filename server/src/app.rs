@@ -8,12 +8,17 @@ use tokio::net::TcpListener;
 
 use crate::{
     config::Config,
-    engine, grpc,
+    engine::{self, LoadSettings},
+    gateway::{Gateway, GatewaySettings},
+    grpc,
     health::Health,
-    http,
+    http, info,
+    media_url::MediaUrls,
     metrics::Metrics,
-    service::Inference,
+    net::serve,
+    serving::{OpsState, SchemaSettings, TaskState},
     shutdown::{self, close_listeners_channel},
+    tasks,
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -47,12 +52,36 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     let metrics = Metrics::new()?;
     let (reporter, health_service) = tonic_health::server::health_reporter();
     let health = Arc::new(Health::new(reporter, metrics.ready.clone()).await);
-    let inference = Arc::new(Inference::new(
-        Arc::clone(&config),
-        api_key,
+    let limits = config.limits.resolve();
+    let settings = info::Settings::new(&config, api_key.is_some());
+    let gateway = Arc::new(Gateway::new(
+        GatewaySettings {
+            api_key,
+            request_timeout: config.serving.request_timeout(),
+            retry_after_s: config.serving.retry_after_s,
+            max_concurrent_requests: config.serving.max_concurrent_requests,
+            max_pending_requests: config.protection.max_pending_requests,
+            limits: limits.request.clone(),
+        },
         Arc::clone(&health),
-        metrics,
+        metrics.clone(),
     ));
+    let tasks = Arc::new(TaskState {
+        gateway: Arc::clone(&gateway),
+        max_body_bytes: limits.max_body_bytes,
+        media_urls: MediaUrls::new(&config.media_urls, &limits.media),
+    });
+    let ops = Arc::new(OpsState {
+        gateway: Arc::clone(&gateway),
+        health: Arc::clone(&health),
+        metrics: metrics.clone(),
+        settings,
+        schema: SchemaSettings {
+            limits: limits.request.clone(),
+            decode: limits.decode,
+            media_urls: config.media_urls.media_urls,
+        },
+    });
 
     let http_listener = bind(config.http_addr).await?;
     let grpc_listener = bind(config.grpc_addr).await?;
@@ -62,21 +91,25 @@ pub async fn run(config: Config) -> Result<(), StartError> {
     };
     let (close_sender, close) = close_listeners_channel();
     let mut admin_server = match admin_listener {
-        Some(listener) => tokio::spawn(http::serve(
+        Some(listener) => tokio::spawn(serve(
             listener,
-            http::admin_router(Arc::clone(&inference)),
+            http::admin_router(Arc::clone(&ops)),
             close.clone(),
         )),
         None => tokio::spawn(std::future::pending()),
     };
-    let grpc_router = grpc::router(Arc::clone(&inference), health_service)?;
-    let mut http_server = tokio::spawn(http::serve(
-        http_listener,
-        http::router(Arc::clone(&inference)),
-        close.clone(),
+    let grpc_router = grpc::router(Arc::clone(&tasks), Arc::clone(&ops), health_service)?;
+    // Health and metrics stay on the API address unless --admin-addr takes them.
+    let http_router = http::router(tasks, ops, config.protection.admin_addr.is_none());
+    let mut http_server = tokio::spawn(serve(http_listener, http_router, close.clone()));
+    let mut grpc_server = tokio::spawn(serve(grpc_listener, grpc_router, close));
+    let mut loading = tokio::spawn(load(
+        Arc::clone(&config),
+        Arc::clone(&gateway),
+        Arc::clone(&health),
+        metrics,
+        limits,
     ));
-    let mut grpc_server = tokio::spawn(grpc::serve(grpc_listener, grpc_router, close));
-    let mut loading = tokio::spawn(load(Arc::clone(&inference)));
 
     let mut loaded = false;
     loop {
@@ -94,16 +127,17 @@ pub async fn run(config: Config) -> Result<(), StartError> {
 
     health.start_draining().await;
     let grace = config.serving.shutdown_grace_period();
+    let admission = gateway.admission();
     tracing::info!(
-        in_flight = inference.admission().in_flight(),
+        in_flight = admission.in_flight(),
         grace_s = grace.as_secs(),
         "draining"
     );
-    if inference.admission().drained(grace).await {
+    if admission.drained(grace).await {
         tracing::info!("every in-flight request finished");
     } else {
         tracing::warn!(
-            in_flight = inference.admission().in_flight(),
+            in_flight = admission.in_flight(),
             "grace period over; closing anyway"
         );
     }
@@ -141,23 +175,54 @@ fn served(
     StartError::Serve { protocol, source }
 }
 
-/// Loads and warms the model off the async runtime, then marks the server ready.
-async fn load(inference: Arc<Inference>) -> Result<(), StartError> {
+/// Loads and warms every package off the async runtime, then marks the server ready.
+async fn load(
+    config: Arc<Config>,
+    gateway: Arc<Gateway>,
+    health: Arc<Health>,
+    metrics: Metrics,
+    limits: crate::limits::Limits,
+) -> Result<(), StartError> {
     let started = std::time::Instant::now();
-    let loading = Arc::clone(&inference);
-    let engine =
-        tokio::task::spawn_blocking(move || engine::load(loading.config(), loading.metrics()))
-            .await
-            .map_err(|error| StartError::Load(error.to_string()))?
-            .map_err(|error| StartError::Load(error.to_string()))?;
+    let loading = metrics.clone();
+    let models = tokio::task::spawn_blocking(move || {
+        let dirs = config.models.dirs();
+        let settings = LoadSettings {
+            model_dirs: &dirs,
+            default_model: config.models.default_model.as_deref(),
+            max_model_bytes: config.models.max_model_bytes,
+            runtime: config.runtime.resolve(),
+            media: limits.media,
+            decode: limits.decode,
+            warmup_runs: config.serving.warmup_runs,
+            batching: &config.batching,
+            max_queue_items: config.protection.max_queue_items,
+            cache: &config.cache,
+        };
+        engine::load(settings, &loading)
+    })
+    .await
+    .map_err(|error| StartError::Load(error.to_string()))?
+    .map_err(|error| StartError::Load(error.to_string()))?;
+    let (task_names, generating) = tasks::names();
+    for engine in models.all() {
+        let info = engine.info();
+        metrics.expose_model(&info.name, &task_names, &generating);
+        tracing::info!(
+            model = info.name,
+            dtype = info.dtype,
+            weight_bytes = info.weight_bytes,
+            provider = engine.provider_name(),
+            tasks = ?engine.task_names(),
+            "package ready"
+        );
+    }
     tracing::info!(
-        model = engine.model_info().name,
-        provider = engine.provider_name(),
-        tasks = ?engine.task_names(),
+        packages = models.all().len(),
         seconds = started.elapsed().as_secs_f64(),
-        "model loaded and warmed; ready"
+        "every package loaded and warmed; ready"
     );
-    inference.set_engine(Arc::new(engine));
-    inference.health().set_warmed().await;
+    gateway.set_models(Arc::new(models));
+    health.set_warmed().await;
     Ok(())
 }

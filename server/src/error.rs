@@ -9,6 +9,11 @@ use axum::{
 use mplug2_model::{ErrorKind, ModelError, preprocess::MediaError};
 use serde::Serialize;
 
+use crate::{
+    engine::SelectError,
+    limits::{Limit, LimitError},
+};
+
 #[derive(Debug, Clone, thiserror::Error)]
 pub enum ApiError {
     /// Malformed JSON, bad base64, undecodable media, empty input, unknown field values.
@@ -87,7 +92,7 @@ impl ApiError {
     /// Classifies a model-crate error by the table; internal ones are logged with the request id
     /// and answered without their details. Limit errors gain the flag that sets the limit.
     pub fn from_model(error: ModelError, request_id: &str) -> ApiError {
-        let message = match limit_flag(&error) {
+        let message = match limit_of(&error).and_then(Limit::flag) {
             Some(flag) => format!("{error} ({flag})"),
             None => error.to_string(),
         };
@@ -111,6 +116,28 @@ impl ApiError {
         }
     }
 
+    /// The same error, its message prefixed with where it arose (`context: message`).
+    pub fn about(self, context: &str) -> ApiError {
+        let prefixed = |message: String| format!("{context}: {message}");
+        match self {
+            ApiError::InvalidRequest(m) => ApiError::InvalidRequest(prefixed(m)),
+            ApiError::PayloadTooLarge(m) => ApiError::PayloadTooLarge(prefixed(m)),
+            ApiError::UnsupportedMediaType(m) => ApiError::UnsupportedMediaType(prefixed(m)),
+            ApiError::UnsupportedTask(m) => ApiError::UnsupportedTask(prefixed(m)),
+            ApiError::Timeout(m) => ApiError::Timeout(prefixed(m)),
+            ApiError::Unavailable(m) => ApiError::Unavailable(prefixed(m)),
+            ApiError::Unauthorized(m) => ApiError::Unauthorized(prefixed(m)),
+            ApiError::Overloaded {
+                message,
+                retry_after_s,
+            } => ApiError::Overloaded {
+                message: prefixed(message),
+                retry_after_s,
+            },
+            internal @ ApiError::Internal { .. } => internal,
+        }
+    }
+
     /// The server's Retry-After value for an overload error (the model layer does not know it).
     pub fn with_retry_after(self, seconds: u64) -> ApiError {
         match self {
@@ -130,22 +157,37 @@ impl ApiError {
     }
 }
 
-/// The flag behind a media limit the model crate enforces.
-fn limit_flag(error: &ModelError) -> Option<&'static str> {
-    let ModelError::Media(MediaError::TooLarge { what, .. }) = error else {
-        return None;
-    };
-    Some(match *what {
-        "image bytes" => "--max-image-bytes",
-        "image width" | "image height" => "--max-image-side",
-        "image pixels" => "--max-image-pixels",
-        "frames in the list" => "--max-frames",
-        "video bytes" => "--max-video-bytes",
-        "video width" | "video height" => "--max-video-side",
-        "video frames" => "--max-video-frames",
-        "video duration in seconds" => "--max-video-duration-s",
-        _ => return None,
-    })
+impl From<SelectError> for ApiError {
+    fn from(error: SelectError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            SelectError::Unknown { .. } | SelectError::NotServing { .. } => {
+                ApiError::InvalidRequest(message)
+            }
+            SelectError::NoneServes { .. } => ApiError::UnsupportedTask(message),
+        }
+    }
+}
+
+impl From<LimitError> for ApiError {
+    fn from(error: LimitError) -> ApiError {
+        let message = error.to_string();
+        match error {
+            LimitError::Empty { .. } | LimitError::Option { .. } => {
+                ApiError::InvalidRequest(message)
+            }
+            LimitError::Over { .. } => ApiError::PayloadTooLarge(message),
+        }
+    }
+}
+
+/// The limit a model-crate error reports a value over, if any.
+fn limit_of(error: &ModelError) -> Option<Limit> {
+    match error {
+        ModelError::Media(MediaError::TooLarge { over, .. }) => Some(Limit::Media(*over)),
+        ModelError::Override(over) if over.value > over.max => Some(Limit::Decode(over.what)),
+        _ => None,
+    }
 }
 
 #[derive(Serialize)]

@@ -1,35 +1,65 @@
-//! What `/info` and the gRPC `Info` method report: the model, the tasks served, every limit and
-//! batching setting, and the execution provider in use.
+//! What `/info` and the gRPC `Info` method report, as one struct rendered by both: the model, the
+//! tasks served, every limit and batching setting, and the execution provider in use.
+
+use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::{cache::VisionCacheInfo, config::ModuleBatching, service::Inference};
+use crate::{
+    cache::VisionCacheInfo,
+    config::Config,
+    engine::{Engine, ModelInfo, Models},
+    module_table::MODULE_TABLE,
+};
 
 #[derive(Debug, Serialize)]
 pub struct ServerInfo {
     pub server_version: &'static str,
     pub ready: bool,
-    /// `None` until the package is loaded.
+    /// The first package; `None` until the packages are loaded.
     pub model: Option<ModelInfo>,
+    /// The first package's tasks and provider.
     pub tasks: Vec<String>,
     pub provider: Option<String>,
+    /// Every package, in the order of `--model-dir`.
+    pub models: Vec<PackageInfo>,
     pub api_key_required: bool,
     pub limits: Limits,
     pub batching: Batching,
-    /// `None` until the package is loaded.
+    /// The first package's; `None` until the packages are loaded.
     pub vision_cache: Option<VisionCacheInfo>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct ModelInfo {
-    pub name: String,
-    pub source_checkpoint: String,
-    pub dtype: String,
-    pub finetuned_for: Option<String>,
-    pub model_dir: String,
+/// One package served.
+#[derive(Debug, Serialize)]
+pub struct PackageInfo {
+    #[serde(flatten)]
+    pub model: ModelInfo,
+    pub tasks: Vec<String>,
+    pub provider: String,
+    pub vision_cache: VisionCacheInfo,
 }
 
-#[derive(Debug, Serialize)]
+impl PackageInfo {
+    fn of(engine: &Engine) -> PackageInfo {
+        PackageInfo {
+            model: engine.info().clone(),
+            tasks: engine.task_names(),
+            provider: engine.provider_name().to_owned(),
+            vision_cache: engine.vision_cache_info(),
+        }
+    }
+}
+
+/// The parts fixed at start-up, rendered once from the flags.
+#[derive(Debug, Clone, Serialize)]
+pub struct Settings {
+    pub api_key_required: bool,
+    pub limits: Limits,
+    pub batching: Batching,
+}
+
+#[derive(Debug, Clone, Serialize)]
 pub struct Limits {
     pub max_body_bytes: usize,
     pub max_image_bytes: usize,
@@ -48,18 +78,19 @@ pub struct Limits {
     pub max_question_chars: usize,
     pub max_texts: usize,
     pub max_labels: usize,
+    pub max_documents: usize,
     pub max_video_duration_s: u64,
     pub max_queue_items: u64,
     pub max_pending_requests: u32,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Batching {
     pub max_batch_delay_ms: u64,
     pub modules: Vec<ModuleInfo>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct ModuleInfo {
     pub module: &'static str,
     pub max_batch_size: usize,
@@ -68,58 +99,73 @@ pub struct ModuleInfo {
     pub cost_unit: &'static str,
 }
 
-impl ServerInfo {
-    pub fn collect(inference: &Inference) -> ServerInfo {
-        let config = inference.config();
-        let limits = &config.limits;
+impl Settings {
+    pub fn new(config: &Config, api_key_required: bool) -> Settings {
+        let resolved = config.limits.resolve();
+        let (media, decode, request) = (&resolved.media, &resolved.decode, &resolved.request);
         let batching = &config.batching;
-        let engine = inference.engine();
-        let module = |module, cost_unit, settings: ModuleBatching| ModuleInfo {
-            module,
-            max_batch_size: settings.max_batch_size,
-            max_batch_cost: settings.max_batch_cost,
-            cost_unit,
-        };
-        ServerInfo {
-            server_version: env!("CARGO_PKG_VERSION"),
-            ready: inference.health().is_ready(),
-            model: engine.map(|engine| engine.model_info().clone()),
-            tasks: engine.map(|engine| engine.task_names()).unwrap_or_default(),
-            provider: engine.map(|engine| engine.provider_name().to_owned()),
-            api_key_required: inference.api_key_required(),
+        Settings {
+            api_key_required,
             limits: Limits {
-                max_body_bytes: limits.max_body_bytes,
-                max_image_bytes: limits.max_image_bytes,
-                max_image_pixels: limits.max_image_pixels,
-                max_image_side: limits.max_image_side,
-                max_video_bytes: limits.max_video_bytes,
-                max_video_side: limits.max_video_side,
-                max_video_frames: limits.max_video_frames,
-                max_frames: limits.max_frames,
-                max_text_chars: limits.max_text_chars,
-                max_inputs: limits.max_inputs,
-                max_beam_size: limits.max_beam_size,
-                max_decode_length: limits.max_decode_length,
+                max_body_bytes: resolved.max_body_bytes,
+                max_image_bytes: media.max_image_bytes,
+                max_image_pixels: media.max_image_pixels,
+                max_image_side: media.max_image_side,
+                max_video_bytes: media.max_video_bytes,
+                max_video_side: media.max_video_side,
+                max_video_frames: media.max_video_frames,
+                max_frames: media.max_frame_list_len,
+                max_text_chars: request.max_text_chars,
+                max_inputs: request.max_inputs,
+                max_beam_size: decode.max_beam_size,
+                max_decode_length: decode.max_length,
                 max_concurrent_requests: config.serving.max_concurrent_requests,
                 request_timeout_ms: config.serving.request_timeout_ms,
-                max_question_chars: limits.max_question_chars,
-                max_texts: limits.max_texts,
-                max_labels: limits.max_labels,
-                max_video_duration_s: limits.max_video_duration_s,
+                max_question_chars: request.max_question_chars,
+                max_texts: request.max_texts,
+                max_labels: request.max_labels,
+                max_documents: request.max_documents,
+                max_video_duration_s: media.max_video_duration_s,
                 max_queue_items: config.protection.max_queue_items,
                 max_pending_requests: config.protection.max_pending_requests,
             },
             batching: Batching {
                 max_batch_delay_ms: batching.max_batch_delay_ms,
-                modules: vec![
-                    module("vision", "vision tokens", batching.vision()),
-                    module("text", "padded tokens", batching.text()),
-                    module("fusion", "padded tokens", batching.fusion()),
-                    module("decoder", "beams", batching.decoder()),
-                    module("heads", "items", batching.heads()),
-                ],
+                modules: MODULE_TABLE
+                    .iter()
+                    .map(|row| {
+                        let settings = row.batching(batching);
+                        ModuleInfo {
+                            module: row.module.name(),
+                            max_batch_size: settings.max_batch_size,
+                            max_batch_cost: settings.max_batch_cost,
+                            cost_unit: row.cost_unit,
+                        }
+                    })
+                    .collect(),
             },
-            vision_cache: engine.map(|engine| engine.vision_cache_info()),
+        }
+    }
+}
+
+impl ServerInfo {
+    pub fn collect(settings: &Settings, ready: bool, models: Option<&Models>) -> ServerInfo {
+        let engines = models.map_or(&[][..], Models::all);
+        let engine = engines.first().map(Arc::as_ref);
+        ServerInfo {
+            server_version: env!("CARGO_PKG_VERSION"),
+            ready,
+            model: engine.map(|engine| engine.info().clone()),
+            tasks: engine.map(Engine::task_names).unwrap_or_default(),
+            provider: engine.map(|engine| engine.provider_name().to_owned()),
+            models: engines
+                .iter()
+                .map(|engine| PackageInfo::of(engine))
+                .collect(),
+            api_key_required: settings.api_key_required,
+            limits: settings.limits.clone(),
+            batching: settings.batching.clone(),
+            vision_cache: engine.map(Engine::vision_cache_info),
         }
     }
 }

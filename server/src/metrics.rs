@@ -5,6 +5,22 @@ use prometheus::{
     TextEncoder,
 };
 
+/// Which protocol a request came over (the `protocol` label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Protocol {
+    Http,
+    Grpc,
+}
+
+impl Protocol {
+    pub fn name(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+        }
+    }
+}
+
 /// Every metric the server exports, registered in its own registry.
 #[derive(Clone)]
 pub struct Metrics {
@@ -25,6 +41,8 @@ pub struct Metrics {
     pub module_executions_total: IntCounterVec,
     pub module_items_total: IntCounterVec,
     pub generated_tokens_total: IntCounterVec,
+    /// Streamed answers: time from arrival to the first text sent.
+    pub time_to_first_token_seconds: HistogramVec,
     /// Items removed from a queue before running (decoder: also between two steps): their
     /// caller left, or their deadline passed.
     pub dropped_items_total: IntCounterVec,
@@ -39,13 +57,13 @@ pub struct Metrics {
     /// Vision-feature cache lookups by result (hit: no vision run; miss: it ran).
     pub vision_cache_lookups_total: IntCounterVec,
     /// Bytes of vision embeddings held by the cache, and its bound.
-    pub vision_cache_bytes: IntGauge,
-    pub vision_cache_capacity_bytes: IntGauge,
+    pub vision_cache_bytes: IntGaugeVec,
+    pub vision_cache_capacity_bytes: IntGaugeVec,
     /// Lookups of the decoder's cross K/V of vision embeddings (hit: not projected again).
     pub cross_kv_cache_lookups_total: IntCounterVec,
     /// Bytes of cross K/V held by that cache, and its bound.
-    pub cross_kv_cache_bytes: IntGauge,
-    pub cross_kv_cache_capacity_bytes: IntGauge,
+    pub cross_kv_cache_bytes: IntGaugeVec,
+    pub cross_kv_cache_capacity_bytes: IntGaugeVec,
 }
 
 const DURATION_BUCKETS: [f64; 17] = [
@@ -65,10 +83,10 @@ impl Metrics {
                 registry.register(Box::new(metric.clone()))?;
                 Ok(metric)
             };
-        let histogram = |name: &str, help: &str, label: &str, buckets: &[f64]| {
+        let histogram = |name: &str, help: &str, labels: &[&str], buckets: &[f64]| {
             let metric = HistogramVec::new(
                 HistogramOpts::new(name, help).buckets(buckets.to_vec()),
-                &[label],
+                labels,
             )?;
             registry.register(Box::new(metric.clone()))?;
             Ok::<_, prometheus::Error>(metric)
@@ -77,6 +95,9 @@ impl Metrics {
             let metric = IntGauge::new(name, help)?;
             registry.register(Box::new(metric.clone()))?;
             Ok::<_, prometheus::Error>(metric)
+        };
+        let model = |labels: &[&'static str]| -> Vec<&'static str> {
+            labels.iter().copied().chain(["model"]).collect()
         };
         let gauge_vec = |name: &str, help: &str, labels: &[&str]| {
             let metric = IntGaugeVec::new(Opts::new(name, help), labels)?;
@@ -87,36 +108,36 @@ impl Metrics {
             requests_total: counter(
                 "mplug2_requests_total",
                 "Finished requests by task, protocol and code (ok or the error type).",
-                &["task", "protocol", "code"],
+                &model(&["task", "protocol", "code"]),
             )?,
             request_duration_seconds: histogram(
                 "mplug2_request_duration_seconds",
                 "Time from admission to answer of successful requests.",
-                "task",
+                &model(&["task"]),
                 &DURATION_BUCKETS,
             )?,
             queue_duration_seconds: histogram(
                 "mplug2_queue_duration_seconds",
                 "Time an item waited in a module queue before its batch started.",
-                "module",
+                &model(&["module"]),
                 &DURATION_BUCKETS,
             )?,
             module_duration_seconds: histogram(
                 "mplug2_module_duration_seconds",
                 "Time of one module execution: one batch (decoder: one step, or the cross K/V projection of joining requests).",
-                "module",
+                &model(&["module"]),
                 &DURATION_BUCKETS,
             )?,
             batch_size: histogram(
                 "mplug2_batch_size",
                 "Items per module execution (requests per step for the decoder).",
-                "module",
+                &model(&["module"]),
                 &BATCH_BUCKETS,
             )?,
             queue_depth: gauge_vec(
                 "mplug2_queue_depth",
                 "Items waiting in a module queue.",
-                &["module"],
+                &["module", "model"],
             )?,
             inflight_requests: gauge(
                 "mplug2_inflight_requests",
@@ -125,32 +146,38 @@ impl Metrics {
             module_executions_total: counter(
                 "mplug2_module_executions_total",
                 "Module executions (batches; steps for the decoder).",
-                &["module"],
+                &model(&["module"]),
             )?,
             module_items_total: counter(
                 "mplug2_module_items_total",
                 "Items run by a module; divided by executions it is the mean batch size.",
-                &["module"],
+                &model(&["module"]),
             )?,
             generated_tokens_total: counter(
                 "mplug2_generated_tokens_total",
                 "Tokens of the returned answers and captions.",
-                &["task"],
+                &model(&["task"]),
+            )?,
+            time_to_first_token_seconds: histogram(
+                "mplug2_time_to_first_token_seconds",
+                "Streamed answers: time from the request's arrival to its first text.",
+                &model(&["task"]),
+                &DURATION_BUCKETS,
             )?,
             dropped_items_total: counter(
                 "mplug2_dropped_items_total",
                 "Work dropped before running, or between decoder steps, by reason (cancelled, deadline).",
-                &["module", "reason"],
+                &model(&["module", "reason"]),
             )?,
             batch_splits_total: counter(
                 "mplug2_batch_splits_total",
                 "Failed batches run again as two halves to isolate a bad item.",
-                &["module"],
+                &model(&["module"]),
             )?,
             preprocess_duration_seconds: histogram(
                 "mplug2_preprocess_duration_seconds",
                 "Time to decode, sample, resize and normalise one medium.",
-                "media",
+                &model(&["media"]),
                 &DURATION_BUCKETS,
             )?,
             ready: gauge(
@@ -165,52 +192,53 @@ impl Metrics {
             vision_cache_lookups_total: counter(
                 "mplug2_vision_cache_lookups_total",
                 "Vision-feature cache lookups by result: hit (features reused or shared) or miss (the vision module ran).",
-                &["result"],
+                &model(&["result"]),
             )?,
-            vision_cache_bytes: gauge(
+            vision_cache_bytes: gauge_vec(
                 "mplug2_vision_cache_bytes",
                 "Bytes of vision embeddings held by the vision-feature cache.",
+                &["model"],
             )?,
-            vision_cache_capacity_bytes: gauge(
+            vision_cache_capacity_bytes: gauge_vec(
                 "mplug2_vision_cache_capacity_bytes",
                 "Bound of the vision-feature cache in bytes (0: disabled).",
+                &["model"],
             )?,
             cross_kv_cache_lookups_total: counter(
                 "mplug2_cross_kv_cache_lookups_total",
                 "Lookups of the decoder's cross-attention K/V of vision embeddings by result: hit (reused) or miss (projected).",
-                &["result"],
+                &model(&["result"]),
             )?,
-            cross_kv_cache_bytes: gauge(
+            cross_kv_cache_bytes: gauge_vec(
                 "mplug2_cross_kv_cache_bytes",
                 "Bytes of decoder cross-attention K/V of vision embeddings held for reuse.",
+                &["model"],
             )?,
-            cross_kv_cache_capacity_bytes: gauge(
+            cross_kv_cache_capacity_bytes: gauge_vec(
                 "mplug2_cross_kv_cache_capacity_bytes",
                 "Bound of the decoder's cross K/V cache in bytes (0: disabled).",
+                &["model"],
             )?,
             registry,
         };
-        metrics.expose_task_series();
         Ok(metrics)
     }
 
-    /// Creates the per-task series of successful requests up front, so that every contract
-    /// metric is exposed (at zero) before the first request.
-    fn expose_task_series(&self) {
-        for task in ["vqa", "caption", "embeddings", "match", "classify"] {
-            for protocol in ["http", "grpc"] {
+    /// Creates a loaded model's per-task series of successful requests, so that every contract
+    /// metric is exposed (at zero) before its first request. `tasks`: every `task` label;
+    /// `generating`: those that count generated tokens too.
+    pub fn expose_model(&self, model: &str, tasks: &[&str], generating: &[&str]) {
+        for &task in tasks {
+            for protocol in [Protocol::Http, Protocol::Grpc] {
                 self.requests_total
-                    .with_label_values(&[task, protocol, "ok"]);
+                    .with_label_values(&[task, protocol.name(), "ok", model]);
             }
-            self.request_duration_seconds.with_label_values(&[task]);
+            self.request_duration_seconds
+                .with_label_values(&[task, model]);
         }
-        for task in ["vqa", "caption"] {
-            self.generated_tokens_total.with_label_values(&[task]);
-        }
-        for result in ["hit", "miss"] {
-            self.vision_cache_lookups_total.with_label_values(&[result]);
-            self.cross_kv_cache_lookups_total
-                .with_label_values(&[result]);
+        for &task in generating {
+            self.generated_tokens_total
+                .with_label_values(&[task, model]);
         }
     }
 
@@ -229,21 +257,24 @@ mod tests {
     #[test]
     fn renders_the_contract_names() {
         let metrics = Metrics::new().unwrap();
+        metrics.expose_model("demo", &["vqa"], &["vqa"]);
         metrics
             .requests_total
-            .with_label_values(&["vqa", "http", "ok"])
+            .with_label_values(&["vqa", "http", "ok", "demo"])
             .inc();
         metrics
             .batch_size
-            .with_label_values(&["vision"])
+            .with_label_values(&["vision", "demo"])
             .observe(3.0);
         let text = metrics.render().unwrap();
         assert!(
-            text.contains("mplug2_requests_total{code=\"ok\",protocol=\"http\",task=\"vqa\"} 1"),
+            text.contains(
+                "mplug2_requests_total{code=\"ok\",model=\"demo\",protocol=\"http\",task=\"vqa\"} 1"
+            ),
             "{text}"
         );
         assert!(
-            text.contains("mplug2_batch_size_bucket{module=\"vision\",le=\"4\"} 1"),
+            text.contains("mplug2_batch_size_bucket{model=\"demo\",module=\"vision\",le=\"4\"} 1"),
             "{text}"
         );
         assert!(text.contains("# TYPE mplug2_inflight_requests gauge"));

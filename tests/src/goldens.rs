@@ -3,13 +3,11 @@
 
 use std::path::PathBuf;
 
+use mplug2_model::tolerance;
 use serde::Deserialize;
 use serde_json::Value;
 
 use crate::{demo_package, media::TestMedia};
-
-/// Absolute tolerance for embeddings and scores against the goldens (the 1e-4).
-pub const TOLERANCE: f32 = 1e-4;
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DecodeParams {
@@ -46,6 +44,8 @@ impl Caption {
                 min_length: Some(self.params.min_length),
                 max_length: Some(self.params.max_length),
             }),
+            num_frames: None,
+            model: String::new(),
         }
     }
 }
@@ -74,7 +74,12 @@ pub struct Goldens {
 
 impl Goldens {
     pub fn load() -> Goldens {
-        let dir = demo_package().join("goldens");
+        Goldens::load_from(&demo_package())
+    }
+
+    /// The goldens of another package.
+    pub fn load_from(package: &std::path::Path) -> Goldens {
+        let dir = package.join("goldens");
         let index: Value =
             serde_json::from_slice(&std::fs::read(dir.join("goldens.json")).expect("goldens.json"))
                 .expect("goldens.json parses");
@@ -211,22 +216,11 @@ impl Goldens {
     }
 }
 
-/// Largest absolute difference; panics when the lengths differ.
-pub fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
-    assert_eq!(a.len(), b.len(), "lengths differ");
-    a.iter()
-        .zip(b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
-}
-
-/// Asserts that two vectors agree within `TOLERANCE`.
+/// Asserts that two vectors agree within the fp32 tolerance at `expected`'s scale
+/// (`mplug2_model::tolerance`: the same rule as the model crate's parity tests).
 pub fn assert_close(what: &str, actual: &[f32], expected: &[f32]) {
-    let diff = max_abs_diff(actual, expected);
-    assert!(
-        diff <= TOLERANCE,
-        "{what}: max abs diff {diff} > {TOLERANCE}"
-    );
+    let c = tolerance::compare(actual, expected);
+    assert!(c.is_close(), "{what}: {c}");
 }
 
 /// The scores of a best-first `(label, score)` ranking, back in the order of `labels`.

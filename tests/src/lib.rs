@@ -29,6 +29,12 @@ pub fn demo_package() -> std::path::PathBuf {
     workspace_root().join("models/demo")
 }
 
+/// The second demo package (`make models/demo-vqa/manifest.json`): other random weights,
+/// fine-tuned for VQA.
+pub fn demo_vqa_package() -> std::path::PathBuf {
+    workspace_root().join("models/demo-vqa")
+}
+
 /// The lossless video of the `frames_20` golden (see `tests/fixtures/README.md`).
 pub fn frames_20_video() -> Vec<u8> {
     std::fs::read(workspace_root().join("tests/fixtures/frames_20.mp4"))

@@ -113,7 +113,7 @@ impl Call {
                     Task::Caption => client
                         .caption(pb::CaptionRequest {
                             media,
-                            decoding: None,
+                            ..Default::default()
                         })
                         .await
                         .map(drop),
@@ -121,7 +121,7 @@ impl Call {
                         .vqa(pb::VqaRequest {
                             media,
                             question: question.clone(),
-                            decoding: None,
+                            ..Default::default()
                         })
                         .await
                         .map(drop),
@@ -138,6 +138,7 @@ impl Call {
                         client
                             .embed(pb::EmbedRequest {
                                 inputs: vec![input],
+                                ..Default::default()
                             })
                             .await
                             .map(drop)

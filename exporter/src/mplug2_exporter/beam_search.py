@@ -45,10 +45,16 @@ class BeamResult:
     score: float
     final_margin: float  # best minus second-best pooled score (inf when the pool has one entry)
     steps: list[StepTrace] = field(default_factory=list)
+    logit_scale: float = 0.0  # largest |logit| seen: what the scores' rounding follows (tolerance.py)
 
     @property
     def min_margin(self) -> float:
         return min([s.margin for s in self.steps] + [self.final_margin])
+
+    @property
+    def score_scale(self) -> float:
+        """The largest magnitude among the kept scores of every step."""
+        return max(abs(x) for s in self.steps for x in s.scores)
 
 
 class BeamSearch:
@@ -63,6 +69,7 @@ class BeamSearch:
         self.step_index = 0
         self.result: BeamResult | None = None
         self.trace: list[StepTrace] = []
+        self.logit_scale = 0.0
 
     @property
     def done(self) -> bool:
@@ -72,6 +79,7 @@ class BeamSearch:
         """logits [beam_size, vocab] of each alive beam's last position -> origin beam of each new slot."""
         p, k = self.p, self.p.beam_size
         vocab = logits.shape[-1]
+        self.logit_scale = max(self.logit_scale, float(logits.abs().max()))
         log_probs = torch.log(torch.softmax(logits.to(torch.float32), dim=-1))
         if self.step_index < p.min_length:
             log_probs[:, p.eos] = -1e20
@@ -106,7 +114,8 @@ class BeamSearch:
         if bool(finished[0]):
             ranked = sorted(self.pool, key=lambda h: h[0], reverse=True)
             second = ranked[1][0] if len(ranked) > 1 else float("-inf")
-            self.result = BeamResult(ranked[0][1], ranked[0][0], ranked[0][0] - second, self.trace)
+            margin = ranked[0][0] - second
+            self.result = BeamResult(ranked[0][1], ranked[0][0], margin, self.trace, self.logit_scale)
 
 
 def beam_search_full(next_logits: Callable[[torch.Tensor], torch.Tensor], params: DecodeParams) -> BeamResult:

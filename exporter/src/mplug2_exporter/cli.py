@@ -70,6 +70,9 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser("demo", help="the small deterministic demo package with PyTorch goldens")
     demo.add_argument("--out", type=Path, required=True)
     demo.add_argument("--no-goldens", action="store_true", help="skip writing goldens/")
+    demo.add_argument("--seed", type=int, help="other random weights (a second demo package)")
+    demo.add_argument("--name", default="mplug2-demo", help="the manifest's model name")
+    demo.add_argument("--finetuned-for", choices=["vqa", "caption"], help="the manifest's finetuned_for")
 
     verify = sub.add_parser("verify", help="PyTorch vs ONNX Runtime on a package, max abs diff per graph")
     verify.add_argument("dir", type=Path)
@@ -136,7 +139,14 @@ def run(args: argparse.Namespace) -> int:
     elif args.command == "demo":
         from .demo.build import build_demo
 
-        build_demo(args.out, with_goldens=not args.no_goldens)
+        seed = {} if args.seed is None else {"seed": args.seed}
+        build_demo(
+            args.out,
+            with_goldens=not args.no_goldens,
+            name=args.name,
+            finetuned_for=args.finetuned_for,
+            **seed,
+        )
     elif args.command == "verify":
         from .verify import verify_package
 

@@ -2,46 +2,35 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array2, Array4, ArrayView2, ArrayView4, Axis, s};
+use ndarray::{Array2, Array4, s};
 
 use super::{CrossKv, Sequence};
 
-/// Active sequences, plus their cross K/V packed into batch tensors. The packing is kept while
-/// the membership is unchanged, so a step does not re-copy every item's cross K/V.
+/// Active sequences, plus the cross K/V of their steps. The cross K/V are kept while the
+/// membership is unchanged, so a step does not re-copy every item's cross K/V.
 #[derive(Debug, Default)]
 pub struct DecodeBatch {
     pub(crate) members: Vec<(u64, Sequence)>,
-    packed: Option<PackedCross>,
+    pub(crate) cross: Option<StepCross>,
+}
+
+/// The cross K/V a step reads, for the members named by `ids`.
+#[derive(Debug)]
+pub(crate) struct StepCross {
+    ids: Vec<u64>,
+    pub(crate) layout: CrossLayout,
 }
 
 #[derive(Debug)]
-struct PackedCross {
-    ids: Vec<u64>,
-    keys: Vec<Array4<f32>>,
-    values: Vec<Array4<f32>>,
-    mask: Array2<i64>,
-}
-
-/// The cross-attention inputs of one step, `[B, heads, S, head_dim]` per layer and `[B, S]`.
-pub(crate) struct CrossInputs<'a> {
-    pub keys: Vec<ArrayView4<'a, f32>>,
-    pub values: Vec<ArrayView4<'a, f32>>,
-    pub mask: ArrayView2<'a, i64>,
-}
-
-impl<'a> CrossInputs<'a> {
-    /// One item's cross K/V as a batch of one (`mask` is that item's all-ones `[1, S]`).
-    pub(crate) fn single(cross: &'a CrossKv, mask: &'a Array2<i64>) -> CrossInputs<'a> {
-        CrossInputs {
-            keys: (0..cross.layers())
-                .map(|l| cross.key(l).insert_axis(Axis(0)))
-                .collect(),
-            values: (0..cross.layers())
-                .map(|l| cross.value(l).insert_axis(Axis(0)))
-                .collect(),
-            mask: mask.view(),
-        }
-    }
+pub(crate) enum CrossLayout {
+    /// One member: its own arrays, used as they are (no copy).
+    Single(Arc<CrossKv>),
+    /// Several members: packed into `[B, heads, S, head_dim]` per layer, padding masked.
+    Packed {
+        keys: Vec<Array4<f32>>,
+        values: Vec<Array4<f32>>,
+        mask: Array2<i64>,
+    },
 }
 
 impl DecodeBatch {
@@ -62,29 +51,29 @@ impl DecodeBatch {
         Some(removed)
     }
 
-    /// Removes the finished sequences and returns their best token ids (with the leading BOS).
-    pub fn take_finished(&mut self) -> Vec<(u64, Vec<i64>)> {
+    /// Removes the finished sequences and returns their `num_results` results each (token ids
+    /// with the leading BOS): the best hypotheses best first, or the samples in row order.
+    pub fn take_finished(&mut self) -> Vec<(u64, Vec<Vec<i64>>)> {
         let mut finished = Vec::new();
-        self.members
-            .retain(|(id, sequence)| match sequence.search.result() {
-                Some(tokens) => {
-                    finished.push((*id, tokens.to_vec()));
-                    false
-                }
-                None => true,
-            });
+        self.members.retain(|(id, sequence)| {
+            let done = sequence.is_finished();
+            if done {
+                finished.push((*id, sequence.results().to_vec()));
+            }
+            !done
+        });
         if !finished.is_empty() {
             self.release_stale_packing();
         }
         finished
     }
 
-    /// The packing no longer matches the members: free it now rather than at the next step's
-    /// repacking, so that an idle decoder holds no copy of its last batch's cross K/V.
+    /// The step's cross K/V no longer match the members: free them now rather than at the next
+    /// step, so that an idle decoder holds no copy of its last batch's cross K/V.
     fn release_stale_packing(&mut self) {
         let ids: Vec<u64> = self.ids().collect();
-        if self.packed.as_ref().is_some_and(|p| p.ids != ids) {
-            self.packed = None;
+        if self.cross.as_ref().is_some_and(|c| c.ids != ids) {
+            self.cross = None;
         }
     }
 
@@ -109,31 +98,21 @@ impl DecodeBatch {
         self.members.iter().map(|(_, s)| s.cost()).sum()
     }
 
-    /// Makes the cross K/V of a step ready: a single member's own arrays are used as they are
-    /// (returned here); several members use the packed batch, rebuilt only if membership changed.
-    pub(crate) fn prepare_cross(&mut self) -> Option<Arc<CrossKv>> {
-        if let [(_, only)] = self.members.as_slice() {
-            return Some(Arc::clone(&only.cross));
-        }
+    /// Makes the cross K/V of the next step match the members (rebuilt only if they changed).
+    pub(crate) fn prepare_cross(&mut self) {
         let ids: Vec<u64> = self.ids().collect();
-        if self.packed.as_ref().is_none_or(|p| p.ids != ids) {
-            self.packed = Some(self.pack(ids));
+        if self.cross.as_ref().is_some_and(|c| c.ids == ids) || self.members.is_empty() {
+            return;
         }
-        None
+        self.cross = None; // free the old packing before allocating the new one
+        let layout = match self.members.as_slice() {
+            [(_, only)] => CrossLayout::Single(Arc::clone(&only.cross)),
+            _ => self.pack(),
+        };
+        self.cross = Some(StepCross { ids, layout });
     }
 
-    /// The members (to advance) and the packed cross K/V (to read) as separate borrows.
-    pub(crate) fn parts(&mut self) -> (&mut [(u64, Sequence)], Option<CrossInputs<'_>>) {
-        let packed = self.packed.as_ref().map(|packed| CrossInputs {
-            keys: packed.keys.iter().map(|a| a.view()).collect(),
-            values: packed.values.iter().map(|a| a.view()).collect(),
-            mask: packed.mask.view(),
-        });
-        (&mut self.members, packed)
-    }
-
-    fn pack(&mut self, ids: Vec<u64>) -> PackedCross {
-        self.packed = None; // free the old packing before allocating the new one
+    fn pack(&self) -> CrossLayout {
         let first = &self.members[0].1.cross;
         let (heads, head_dim) = (first.key(0).shape()[0], first.key(0).shape()[2]);
         let batch = self.members.len();
@@ -162,11 +141,6 @@ impl DecodeBatch {
         for (b, (_, sequence)) in self.members.iter().enumerate() {
             mask.slice_mut(s![b, ..sequence.cross.len()]).fill(1);
         }
-        PackedCross {
-            ids,
-            keys,
-            values,
-            mask,
-        }
+        CrossLayout::Packed { keys, values, mask }
     }
 }

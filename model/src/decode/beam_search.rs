@@ -11,12 +11,20 @@
 //! - a beam that emits EOS is saved to the pool with its normalized score and stays alive;
 //! - the item ends when beam 0 emits EOS, or after `max_length` steps; then every current beam
 //!   joins the pool, and the result is the pooled hypothesis with the highest saved score (the
-//!   first saved among equals), including the leading BOS.
+//!   first saved among equals), including the leading BOS;
+//! - the `num_results` best are the pool sorted by saved score, descending and stable (the
+//!   reference's `sorted(..., reverse=True)[:n_best]`), so the first is the result.
 //!
 //! `beam_size == 1` is the reference's own greedy case: the same code with one beam.
+//!
+//! The stable prefix (what streaming may send) is the longest common prefix of every hypothesis
+//! that can still win: the live beams (every later hypothesis extends one of them) and the best
+//! pooled one (a pooled hypothesis below it can never be the pool's maximum). It only grows, is
+//! always a prefix of the result, and is the result once finished.
 
 use super::DecodeParams;
 use super::candidates::top_candidates;
+use super::prefix::common_prefix_len;
 
 /// Logits that do not fit the search.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
@@ -49,10 +57,13 @@ pub struct BeamSearch {
     beams: Vec<Vec<i64>>,
     scores: Vec<f32>,
     pool: Vec<(f32, Vec<i64>)>,
-    result: Option<(f32, Vec<i64>)>,
+    /// Once finished: the `num_results` best hypotheses, best first, and their saved scores.
+    results: Vec<Vec<i64>>,
+    result_scores: Vec<f32>,
 }
 
 impl BeamSearch {
+    /// `params.num_results` is kept between 1 and the beam size (`with_overrides` rejects more).
     pub fn new(params: DecodeParams) -> BeamSearch {
         let beam_size = params.beam_size.max(1);
         let mut scores = vec![f32::NEG_INFINITY; beam_size];
@@ -60,13 +71,15 @@ impl BeamSearch {
         BeamSearch {
             params: DecodeParams {
                 beam_size,
+                num_results: params.num_results.clamp(1, beam_size),
                 ..params
             },
             step: 0,
             beams: vec![vec![params.bos]; beam_size],
             scores,
             pool: Vec::new(),
-            result: None,
+            results: Vec::new(),
+            result_scores: Vec::new(),
         }
     }
 
@@ -95,17 +108,39 @@ impl BeamSearch {
     }
 
     pub fn is_finished(&self) -> bool {
-        self.result.is_some()
+        !self.results.is_empty()
     }
 
     /// The best hypothesis (with its leading BOS) once finished.
     pub fn result(&self) -> Option<&[i64]> {
-        self.result.as_ref().map(|(_, tokens)| tokens.as_slice())
+        self.results.first().map(Vec::as_slice)
     }
 
     /// Its saved normalized score.
     pub fn result_score(&self) -> Option<f32> {
-        self.result.as_ref().map(|(score, _)| *score)
+        self.result_scores.first().copied()
+    }
+
+    /// The `num_results` best hypotheses once finished, best first; empty before.
+    pub fn results(&self) -> &[Vec<i64>] {
+        &self.results
+    }
+
+    /// Their saved normalized scores (non-increasing).
+    pub fn result_scores(&self) -> &[f32] {
+        &self.result_scores
+    }
+
+    /// The longest common prefix of the live beams and the best pooled hypothesis (see the
+    /// module note); the result once finished.
+    pub fn stable_prefix(&self) -> &[i64] {
+        if let Some(result) = self.result() {
+            return result;
+        }
+        let first = &self.beams[0];
+        let pooled = best_of(&self.pool).map(|(_, tokens)| tokens.as_slice());
+        let others = self.beams[1..].iter().map(Vec::as_slice).chain(pooled);
+        &first[..common_prefix_len(first, others)]
     }
 
     /// Consumes one step of logits, `beam_size × vocab` row-major.
@@ -151,7 +186,7 @@ impl BeamSearch {
             }
         }
         if ended {
-            self.result = best_of(&self.pool);
+            self.finish();
         }
         Ok(Advance {
             parents,
@@ -160,20 +195,38 @@ impl BeamSearch {
     }
 }
 
+impl BeamSearch {
+    /// Ranks the pool (Python's stable `sorted(..., reverse=True)`) and keeps the best.
+    fn finish(&mut self) {
+        // −0 ties with 0, as in `best_of`'s `>`; scores are never NaN (candidates drop them).
+        let key = |score: f32| if score == 0.0 { 0.0 } else { score };
+        let mut ranked: Vec<&(f32, Vec<i64>)> = self.pool.iter().collect();
+        ranked.sort_by(|a, b| key(b.0).total_cmp(&key(a.0)));
+        ranked.truncate(self.params.num_results);
+        self.result_scores = ranked.iter().map(|(score, _)| *score).collect();
+        self.results = ranked
+            .into_iter()
+            .map(|(_, tokens)| tokens.clone())
+            .collect();
+    }
+}
+
 /// The first hypothesis with the highest score (Python's stable `sorted(..., reverse=True)[0]`).
-fn best_of(pool: &[(f32, Vec<i64>)]) -> Option<(f32, Vec<i64>)> {
+fn best_of(pool: &[(f32, Vec<i64>)]) -> Option<&(f32, Vec<i64>)> {
     let mut best: Option<&(f32, Vec<i64>)> = None;
     for candidate in pool {
         if best.is_none_or(|b| candidate.0 > b.0) {
             best = Some(candidate);
         }
     }
-    best.cloned()
+    best
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::decode::Strategy;
+    use crate::decode::test_rng::Lcg;
 
     const V: usize = 6;
     const EOS: i64 = 5;
@@ -186,6 +239,8 @@ mod tests {
             length_penalty: 0.6,
             bos: 0,
             eos: EOS,
+            num_results: 1,
+            strategy: Strategy::Beam,
         }
     }
 
@@ -302,5 +357,122 @@ mod tests {
             search.advance(&[0.0; 7], V),
             Err(BeamError::Shape { .. })
         ));
+    }
+
+    #[test]
+    fn a_better_pooled_hypothesis_holds_the_stable_prefix_back() {
+        let mut search = BeamSearch::new(params(2, 0, 3));
+        assert_eq!(search.stable_prefix(), &[0]);
+        search
+            .advance(&rows(&[[0.0, 0.6, 0.0, 0.0, 0.0, 0.4], [0.2; V]]), V)
+            .unwrap();
+        // [0, EOS] is pooled; both live beams will continue [0, 1].
+        assert_eq!(search.beams(), &[vec![0, 1], vec![0, EOS]]);
+        assert_eq!(search.stable_prefix(), &[0]);
+        search
+            .advance(&rows(&[[0.0, 0.0, 0.0, 0.5, 0.5, 0.0], [0.2; V]]), V)
+            .unwrap();
+        assert_eq!(search.beams(), &[vec![0, 1, 3], vec![0, 1, 4]]);
+        // The live beams agree on [0, 1], but the pooled [0, EOS] can still win.
+        assert_eq!(search.stable_prefix(), &[0]);
+        search
+            .advance(&rows(&[[1.0 / 6.0; V], [1.0 / 6.0; V]]), V)
+            .unwrap();
+        assert_eq!(search.result(), Some(&[0, EOS][..]), "and it does");
+        assert_eq!(search.stable_prefix(), &[0, EOS]);
+    }
+
+    #[test]
+    fn agreeing_beams_make_the_prefix_stable() {
+        let mut search = BeamSearch::new(params(2, 0, 4));
+        search
+            .advance(&rows(&[[0.0, 0.6, 0.4, 0.0, 0.0, 0.0], [0.2; V]]), V)
+            .unwrap();
+        assert_eq!(search.stable_prefix(), &[0]);
+        // Both continuations of [0, 1] beat every continuation of [0, 2].
+        search
+            .advance(
+                &rows(&[
+                    [0.0, 0.0, 0.0, 0.5, 0.5, 0.0],
+                    [0.2, 0.2, 0.2, 0.2, 0.1, 0.1],
+                ]),
+                V,
+            )
+            .unwrap();
+        assert_eq!(search.beams(), &[vec![0, 1, 3], vec![0, 1, 4]]);
+        assert_eq!(search.stable_prefix(), &[0, 1]);
+    }
+
+    /// On random logits, with every beam size, length bound and `num_results`: the stable prefix
+    /// only grows, is always a prefix of the result, and ends equal to it; the `n` results are
+    /// the pool's best, best first.
+    #[test]
+    fn the_stable_prefix_grows_into_the_result_and_results_are_ranked() {
+        let mut rng = Lcg(11);
+        for case in 0..400 {
+            let beams = 1 + case % 4;
+            let (min_length, max_length) = (case % 3, 1 + case % 7);
+            let n = 1 + case % beams;
+            let mut search = BeamSearch::new(DecodeParams {
+                num_results: n,
+                ..params(beams, min_length, max_length)
+            });
+            // Peaked rows make agreement (and EOS) common; flat ones make ties.
+            let sharp = [0.5f32, 4.0, 12.0][case % 3];
+            let mut prefixes = vec![search.stable_prefix().to_vec()];
+            while !search.is_finished() {
+                let logits: Vec<f32> = (0..beams * V)
+                    .map(|_| (rng.next() * sharp).floor())
+                    .collect();
+                search.advance(&logits, V).unwrap();
+                prefixes.push(search.stable_prefix().to_vec());
+            }
+            let result = search.result().unwrap().to_vec();
+            for pair in prefixes.windows(2) {
+                assert!(pair[1].starts_with(&pair[0]), "case {case}: {prefixes:?}");
+            }
+            for prefix in &prefixes {
+                assert!(
+                    result.starts_with(prefix),
+                    "case {case}: {prefix:?} {result:?}"
+                );
+            }
+            assert_eq!(prefixes.last(), Some(&result), "case {case}");
+            assert_eq!(search.results().len(), n, "case {case}");
+            assert_eq!(search.results()[0], result);
+            assert_eq!(search.result_scores()[0], search.result_score().unwrap());
+            assert!(search.result_scores().windows(2).all(|w| w[0] >= w[1]));
+            let pool_best = search
+                .pool
+                .iter()
+                .map(|h| h.0)
+                .fold(f32::NEG_INFINITY, f32::max);
+            assert_eq!(search.result_score(), Some(pool_best), "case {case}");
+        }
+    }
+
+    #[test]
+    fn n_results_are_the_best_pooled_hypotheses() {
+        let mut search = BeamSearch::new(DecodeParams {
+            num_results: 3,
+            ..params(3, 0, 1)
+        });
+        search
+            .advance(
+                &rows(&[[0.0, 0.5, 0.2, 0.3, 0.0, 0.0], [0.2; V], [0.2; V]]),
+                V,
+            )
+            .unwrap();
+        assert_eq!(search.results(), &[vec![0, 1], vec![0, 3], vec![0, 2]]);
+        let expected: Vec<f32> = [0.5f32, 0.3, 0.2].iter().map(|p| p.ln()).collect();
+        for (got, want) in search.result_scores().iter().zip(expected) {
+            assert!((got - want).abs() < 1e-6);
+        }
+        // More asked for than beams: clamped to the beam size.
+        let search = BeamSearch::new(DecodeParams {
+            num_results: 9,
+            ..params(2, 0, 1)
+        });
+        assert_eq!(search.params().num_results, 2);
     }
 }

@@ -141,18 +141,7 @@ impl TopK {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A small deterministic generator (no test dependency needed).
-    struct Lcg(u64);
-    impl Lcg {
-        fn next(&mut self) -> f32 {
-            self.0 = self
-                .0
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            ((self.0 >> 40) as f32) / (1u64 << 24) as f32
-        }
-    }
+    use crate::decode::test_rng::Lcg;
 
     #[test]
     fn equals_the_naive_formula_on_random_and_tied_logits() {

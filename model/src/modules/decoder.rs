@@ -3,14 +3,14 @@
 
 use std::sync::Arc;
 
-use ndarray::{Array1, Array2, Array3, Array5, ArrayView2, Ix4, s};
+use ndarray::{Array3, ArrayView2, Ix4, s};
 
-use super::io::{expect_dim, f32_output, owned_input, view_input};
+use super::io::{expect_dim, f32_output, owned_input};
 use super::padding::pad_rows;
 use crate::ModelError;
-use crate::decode::{CrossInputs, CrossKv, DecodeBatch, DecodeParams, DecoderDims, Sequence};
+use crate::decode::{CrossKv, DecodeBatch, DecodeParams, DecoderDims, Sequence};
 use crate::package::{GraphName, Package};
-use crate::runtime::{Graph, Runtime, RuntimeError};
+use crate::runtime::{Graph, Runtime};
 
 #[derive(Debug)]
 pub struct Decoder {
@@ -159,147 +159,45 @@ impl Decoder {
             .unwrap_or_else(|| Array3::zeros((0, 0, 0))))
     }
 
+    /// The step's inputs and outputs are the batch's business; this only runs the graph.
     fn run_step(
         &self,
         batch: &mut DecodeBatch,
         keep_logits: bool,
     ) -> Result<Option<Array3<f32>>, ModelError> {
-        if batch.members.iter().all(|(_, s)| s.is_finished()) {
+        let Some((inputs, sink)) = batch.step_io(self.dims)? else {
             return Ok(None);
-        }
-        let dims = self.dims;
-        let beams = batch
-            .members
-            .iter()
-            .map(|(_, s)| s.search.beam_size())
-            .max()
-            .unwrap_or(1);
-        let past = batch
-            .members
-            .iter()
-            .map(|(_, s)| s.cache.len())
-            .max()
-            .unwrap_or(0);
-        let size = batch.members.len();
-
-        let mut input_ids = Array2::<i64>::zeros((size, beams));
-        let mut positions = Array1::<i64>::zeros(size);
-        let mut past_mask = Array2::<i64>::zeros((size, past));
-        for (b, (_, sequence)) in batch.members.iter().enumerate() {
-            let bos = sequence.search.params().bos;
-            input_ids.row_mut(b).fill(bos);
-            for (k, token) in sequence.search.last_tokens().enumerate() {
-                input_ids[[b, k]] = token;
-            }
-            positions[b] = sequence.search.step() as i64;
-            past_mask.slice_mut(s![b, ..sequence.cache.len()]).fill(1);
-        }
-        let mut inputs = vec![
-            owned_input("input_ids", input_ids.into_dyn())?,
-            owned_input("position_ids", positions.into_dyn())?,
-            owned_input("past_mask", past_mask.into_dyn())?,
-        ];
-        for layer in 0..dims.layers {
-            for is_value in [false, true] {
-                let mut tensor =
-                    Array5::<f32>::zeros((size, beams, dims.heads, past, dims.head_dim));
-                for (b, (_, sequence)) in batch.members.iter().enumerate() {
-                    for k in 0..sequence.search.beam_size() {
-                        let mut slot = tensor.slice_mut(s![b, k, .., .., ..]);
-                        let slot = slot
-                            .as_slice_mut()
-                            .expect("a [b, k] slot of a standard array is contiguous");
-                        sequence.cache.copy_beam(layer, is_value, k, past, slot);
-                    }
-                }
-                let prefix = if is_value { "past_value" } else { "past_key" };
-                inputs.push(owned_input(format!("{prefix}_{layer}"), tensor.into_dyn())?);
-            }
-        }
-        let single = batch.prepare_cross();
-        let single_mask = single
-            .as_ref()
-            .map(|cross| Array2::<i64>::ones((1, cross.len())));
-        let name = self.step.name();
-        let outcomes = {
-            let (members, packed) = batch.parts();
-            let cross = match (&single, &single_mask, packed) {
-                (Some(cross), Some(mask), _) => CrossInputs::single(cross, mask),
-                (_, _, Some(packed)) => packed,
-                _ => unreachable!("prepare_cross packs whenever there is more than one member"),
-            };
-            for (layer, (k, v)) in cross.keys.iter().zip(&cross.values).enumerate() {
-                inputs.push(view_input(format!("cross_key_{layer}"), k.view())?);
-                inputs.push(view_input(format!("cross_value_{layer}"), v.view())?);
-            }
-            inputs.push(view_input("memory_mask", cross.mask)?);
-            self.step.run(inputs, |outputs| {
-                let logits = f32_output(outputs, name, "logits", 3)?;
-                expect_dim(name, "logits", &logits, 0, size)?;
-                expect_dim(name, "logits", &logits, 1, beams)?;
-                let vocab = logits.shape()[2];
-                let logits = logits
-                    .to_slice()
-                    .ok_or_else(|| not_contiguous(name, "logits"))?;
-                let mut presents = Vec::with_capacity(dims.layers * 2);
-                for layer in 0..dims.layers {
-                    for prefix in ["present_key", "present_value"] {
-                        let output = format!("{prefix}_{layer}");
-                        let array = f32_output(outputs, name, &output, 5)?;
-                        for (axis, want) in [
-                            (0, size),
-                            (1, beams),
-                            (2, dims.heads),
-                            (3, 1),
-                            (4, dims.head_dim),
-                        ] {
-                            expect_dim(name, &output, &array, axis, want)?;
-                        }
-                        presents.push(
-                            array
-                                .to_slice()
-                                .ok_or_else(|| not_contiguous(name, &output))?,
-                        );
-                    }
-                }
-                let kept = keep_logits.then(|| {
-                    Array3::from_shape_vec((size, beams, vocab), logits.to_vec())
-                        .expect("shape checked above")
-                });
-                let mut outcomes = Vec::with_capacity(size);
-                for (b, (_, sequence)) in members.iter_mut().enumerate() {
-                    if sequence.is_finished() {
-                        outcomes.push(Ok(()));
-                        continue;
-                    }
-                    let hd = dims.head_dim;
-                    let slot = |layer: usize, is_value: bool, k: usize, head: usize| {
-                        let at = ((b * beams + k) * dims.heads + head) * hd;
-                        &presents[layer * 2 + usize::from(is_value)][at..at + hd]
-                    };
-                    sequence.cache.append(slot);
-                    let own = sequence.search.beam_size();
-                    let rows = &logits[b * beams * vocab..(b * beams + own) * vocab];
-                    outcomes.push(sequence.search.advance(rows, vocab).map(|advance| {
-                        sequence.cache.reorder(&advance.parents);
-                    }));
-                }
-                Ok((outcomes, kept))
-            })?
         };
-        let (outcomes, kept) = outcomes;
+        let name = self.step.name();
+        let (outcomes, kept) = self
+            .step
+            .run(inputs, |outputs| sink.take(outputs, name, keep_logits))?;
         for outcome in outcomes {
             outcome?;
         }
         Ok(kept)
     }
 
-    /// Decodes memories to completion on their own (one batch, all joining at step 0).
+    /// Decodes memories to completion on their own (one batch, all joining at step 0): each
+    /// memory's first result (the best hypothesis, or the first sample).
     pub fn generate(
         &self,
         memories: &[ArrayView2<'_, f32>],
         params: &[DecodeParams],
     ) -> Result<Vec<Vec<i64>>, ModelError> {
+        let choices = self.generate_choices(memories, params)?;
+        Ok(choices
+            .into_iter()
+            .map(|results| results.into_iter().next().unwrap_or_default())
+            .collect())
+    }
+
+    /// `generate` with every memory's `num_results` results.
+    pub fn generate_choices(
+        &self,
+        memories: &[ArrayView2<'_, f32>],
+        params: &[DecodeParams],
+    ) -> Result<Vec<Vec<Vec<i64>>>, ModelError> {
         let crosses = self.cross_kv(memories)?;
         let mut batch = DecodeBatch::new();
         for (id, (cross, params)) in crosses.into_iter().zip(params).enumerate() {
@@ -308,17 +206,10 @@ impl Decoder {
         let mut results = vec![Vec::new(); memories.len()];
         while !batch.is_empty() {
             self.step(&mut batch)?;
-            for (id, tokens) in batch.take_finished() {
-                results[id as usize] = tokens;
+            for (id, choices) in batch.take_finished() {
+                results[id as usize] = choices;
             }
         }
         Ok(results)
-    }
-}
-
-fn not_contiguous(graph: GraphName, output: &str) -> RuntimeError {
-    RuntimeError::GraphContract {
-        graph: graph.to_string(),
-        problem: format!("output {output} is not contiguous"),
     }
 }

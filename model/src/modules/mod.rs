@@ -5,7 +5,7 @@ mod decoder;
 mod decoder_full;
 mod fusion;
 mod heads;
-mod io;
+pub(crate) mod io;
 mod padding;
 mod text_encoder;
 mod vision;

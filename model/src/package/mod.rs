@@ -73,6 +73,25 @@ impl Package {
             .map(|entry| self.dir.join(&entry.file))
     }
 
+    /// The sha256 the manifest lists for a graph's file (with its external data, the file's own).
+    pub fn graph_digest(&self, graph: GraphName) -> Option<&str> {
+        self.manifest.graphs.get(graph.as_str())?.sha256.as_deref()
+    }
+
+    /// Bytes of the graphs a server loads (each `.onnx` and its external data; `decoder_full`,
+    /// a parity reference only, left out): what its weights weigh.
+    pub fn weight_bytes(&self) -> u64 {
+        let size = |file: &str| std::fs::metadata(self.dir.join(file)).map_or(0, |m| m.len());
+        self.manifest
+            .graphs
+            .iter()
+            .filter(|(name, _)| name.as_str() != GraphName::DecoderFull.as_str())
+            .map(|(_, entry)| {
+                size(&entry.file) + entry.external_data.iter().map(|f| size(f)).sum::<u64>()
+            })
+            .sum()
+    }
+
     pub fn tokenizer_path(&self) -> PathBuf {
         self.dir.join(TOKENIZER_FILE)
     }

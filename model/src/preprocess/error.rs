@@ -1,11 +1,15 @@
+use super::MediaLimit;
+
 /// Why a piece of media cannot be turned into pixel values.
 #[derive(Debug, thiserror::Error)]
 pub enum MediaError {
+    /// Built by `MediaLimits::check` only; `over` says which limit (the server adds its flag).
     #[error("{what} is {value}, over the limit of {limit}")]
     TooLarge {
         what: &'static str,
         limit: u64,
         value: u64,
+        over: MediaLimit,
     },
     #[error("unsupported {what}: {detail}")]
     Unsupported { what: &'static str, detail: String },
@@ -15,6 +19,9 @@ pub enum MediaError {
     Empty { what: &'static str },
     #[error("video has no decodable frames")]
     NoFrames,
+    /// A request's `num_frames` below 1 (its upper bound is the server's to check).
+    #[error("num_frames must be at least 1, got {value}")]
+    NumFrames { value: usize },
     #[error("video decoder failed: {0}")]
     Decoder(String),
 }

@@ -5,7 +5,7 @@ use std::io::Cursor;
 
 use image::{DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, RgbImage};
 
-use super::{MediaError, MediaLimits};
+use super::{MediaError, MediaLimit, MediaLimits};
 
 /// Formats served; anything else is `unsupported image format`.
 const SERVED: [ImageFormat; 4] = [
@@ -34,11 +34,7 @@ fn open_checked<'a>(
     if bytes.is_empty() {
         return Err(MediaError::Empty { what: "image" });
     }
-    check_limit(
-        "image bytes",
-        limits.max_image_bytes as u64,
-        bytes.len() as u64,
-    )?;
+    limits.check(MediaLimit::ImageBytes, bytes.len() as u64)?;
     let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|error| MediaError::Corrupt {
@@ -69,12 +65,11 @@ fn open_checked<'a>(
     reader.limits(decoder_limits);
     let decoder = reader.into_decoder().map_err(corrupt)?;
     let (width, height) = decoder.dimensions();
-    check_limit("image width", limits.max_image_side as u64, width as u64)?;
-    check_limit("image height", limits.max_image_side as u64, height as u64)?;
-    check_limit(
-        "image pixels",
-        limits.max_image_pixels,
-        width as u64 * height as u64,
+    limits.check(MediaLimit::ImageWidth, u64::from(width))?;
+    limits.check(MediaLimit::ImageHeight, u64::from(height))?;
+    limits.check(
+        MediaLimit::ImagePixels,
+        u64::from(width) * u64::from(height),
     )?;
     if width == 0 || height == 0 {
         return Err(MediaError::Corrupt {
@@ -83,13 +78,6 @@ fn open_checked<'a>(
         });
     }
     Ok(decoder)
-}
-
-pub(crate) fn check_limit(what: &'static str, limit: u64, value: u64) -> Result<(), MediaError> {
-    if value > limit {
-        return Err(MediaError::TooLarge { what, limit, value });
-    }
-    Ok(())
 }
 
 fn corrupt(error: ImageError) -> MediaError {

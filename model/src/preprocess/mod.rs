@@ -13,7 +13,7 @@ mod video;
 
 pub use error::MediaError;
 pub use image_decode::{check_image_header, decode_image};
-pub use limits::MediaLimits;
+pub use limits::{MediaLimit, MediaLimits};
 pub use media::Media;
 pub use pixels::{FrameTransform, PixelValues};
 pub use preprocessor::Preprocessor;

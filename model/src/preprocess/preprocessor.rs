@@ -4,11 +4,11 @@ use std::sync::Arc;
 
 use image::RgbImage;
 
-use super::image_decode::{check_image_header, check_limit, decode_image};
+use super::image_decode::{check_image_header, decode_image};
 use super::pixels::{FrameTransform, PixelValues};
 use super::sampling::middle_indices;
 use super::video::decode_video;
-use super::{Media, MediaError, MediaLimits};
+use super::{Media, MediaError, MediaLimit, MediaLimits};
 use crate::package::PreprocessConfig;
 
 /// Decodes, samples, resizes and normalizes media for the vision graph.
@@ -47,16 +47,32 @@ impl Preprocessor {
 
     /// An image becomes a 1-frame clip; a video or frame list gives `num_frames` sampled frames.
     pub fn prepare(&self, media: Media) -> Result<PixelValues, MediaError> {
+        self.prepare_frames(media, None)
+    }
+
+    /// `prepare` sampling `num_frames` frames (by the same `middle` rule) from a video or frame
+    /// list instead of the package's count; `None` keeps the package's. An image stays one
+    /// frame. `Some(0)` is `MediaError::NumFrames`; the upper bound is the caller's to check.
+    pub fn prepare_frames(
+        &self,
+        media: Media,
+        num_frames: Option<usize>,
+    ) -> Result<PixelValues, MediaError> {
+        let num_frames = match num_frames {
+            Some(0) => return Err(MediaError::NumFrames { value: 0 }),
+            Some(n) => n,
+            None => self.num_frames,
+        };
         match media {
             Media::Image(bytes) => {
                 let image = decode_image(&bytes, &self.limits)?;
                 Ok(self.transform.apply(&[&image]))
             }
             Media::Video(bytes) => {
-                let video = decode_video(bytes, self.num_frames, &self.limits)?;
+                let video = decode_video(bytes, num_frames, &self.limits)?;
                 Ok(self.from_frames(&video.frames))
             }
-            Media::Frames(images) => self.prepare_frame_list(&images),
+            Media::Frames(images) => self.prepare_frame_list(&images, num_frames),
         }
     }
 
@@ -67,19 +83,20 @@ impl Preprocessor {
     }
 
     /// A frame list is a decoded video: every header is checked, only sampled frames are decoded.
-    fn prepare_frame_list(&self, images: &[Vec<u8>]) -> Result<PixelValues, MediaError> {
+    fn prepare_frame_list(
+        &self,
+        images: &[Vec<u8>],
+        num_frames: usize,
+    ) -> Result<PixelValues, MediaError> {
         if images.is_empty() {
             return Err(MediaError::Empty { what: "frame list" });
         }
-        check_limit(
-            "frames in the list",
-            self.limits.max_frame_list_len as u64,
-            images.len() as u64,
-        )?;
+        self.limits
+            .check(MediaLimit::FrameListLength, images.len() as u64)?;
         for image in images {
             check_image_header(image, &self.limits)?;
         }
-        let indices = middle_indices(self.num_frames, images.len());
+        let indices = middle_indices(num_frames, images.len());
         let mut decoded: Vec<(usize, Arc<RgbImage>)> = Vec::new();
         let mut frames = Vec::with_capacity(indices.len());
         for index in indices {

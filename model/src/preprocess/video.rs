@@ -21,9 +21,8 @@ use ffmpeg::software::scaling;
 use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
-use super::image_decode::check_limit;
 use super::sampling::middle_indices;
-use super::{MediaError, MediaLimits};
+use super::{MediaError, MediaLimit, MediaLimits};
 
 const SERVED_CODECS: [(Id, &str); 6] = [
     (Id::H264, "H.264"),
@@ -54,11 +53,7 @@ pub fn decode_video(
     if bytes.is_empty() {
         return Err(MediaError::Empty { what: "video" });
     }
-    check_limit(
-        "video bytes",
-        limits.max_video_bytes as u64,
-        bytes.len() as u64,
-    )?;
+    limits.check(MediaLimit::VideoBytes, bytes.len() as u64)?;
     let container = sniff_container(&bytes)?;
     init_ffmpeg()?;
     let data: Arc<[u8]> = bytes.into();
@@ -187,8 +182,8 @@ fn open(
         let raw = &*parameters.as_ptr();
         (raw.width.max(0) as u64, raw.height.max(0) as u64)
     };
-    check_limit("video width", limits.max_video_side as u64, width)?;
-    check_limit("video height", limits.max_video_side as u64, height)?;
+    limits.check(MediaLimit::VideoWidth, width)?;
+    limits.check(MediaLimit::VideoHeight, height)?;
     // The container's own claim (AV_NOPTS_VALUE, negative, when it makes none).
     let declared = input.duration();
     if declared > 0 {
@@ -214,7 +209,7 @@ fn count_packets(
     for (stream, packet) in video.input.packets() {
         if stream.index() == video.stream {
             count += 1;
-            check_limit("video frames", limits.max_video_frames as u64, count as u64)?;
+            limits.check(MediaLimit::VideoFrames, count as u64)?;
             if let Some(pts) = packet.pts() {
                 end = end.max(pts.saturating_add(packet.duration().max(0)));
                 check_duration(f64::from(stream.time_base()) * end as f64, limits)?;
@@ -231,11 +226,7 @@ fn count_packets(
 /// first, so that a 2 s clip whose last timestamp lands a rounding error past 2 s stays 2 s).
 fn check_duration(seconds: f64, limits: &MediaLimits) -> Result<(), MediaError> {
     let millis = (seconds * 1000.0).round().max(0.0) as u64;
-    check_limit(
-        "video duration in seconds",
-        limits.max_video_duration_s,
-        millis.div_ceil(1000),
-    )
+    limits.check(MediaLimit::VideoDurationSeconds, millis.div_ceil(1000))
 }
 
 /// The frames kept from one decode pass, by display index.
@@ -332,16 +323,10 @@ impl<'a> FrameSink<'a> {
         while decoder.receive_frame(&mut frame).is_ok() {
             let index = self.next_index;
             self.next_index += 1;
-            check_limit(
-                "video width",
-                self.limits.max_video_side as u64,
-                frame.width() as u64,
-            )?;
-            check_limit(
-                "video height",
-                self.limits.max_video_side as u64,
-                frame.height() as u64,
-            )?;
+            self.limits
+                .check(MediaLimit::VideoWidth, u64::from(frame.width()))?;
+            self.limits
+                .check(MediaLimit::VideoHeight, u64::from(frame.height()))?;
             if self.wanted.binary_search(&index).is_ok() {
                 let rgb = self.convert_to_rgb(&frame)?;
                 self.kept.insert(index, Arc::new(rgb));

@@ -21,6 +21,8 @@ pub struct TaskContext {
     pub classify_template: String,
     /// Similarity temperature of the heads (classify divides cosines by it).
     pub temp: Option<f32>,
+    /// Width of the retrieval embeddings (the heads' `embed_dim`).
+    pub embed_dim: Option<usize>,
     pub tasks: Vec<Task>,
 }
 
@@ -37,6 +39,7 @@ impl TaskContext {
                 .as_ref()
                 .map_or_else(|| "{}".to_owned(), |c| c.prompt_template.clone()),
             temp: manifest.config.heads.as_ref().map(|h| h.temp),
+            embed_dim: manifest.config.heads.as_ref().map(|h| h.embed_dim),
             tasks,
         }
     }
@@ -50,11 +53,24 @@ impl TaskContext {
         }
     }
 
+    /// The caption settings with a request's overrides, checked (`with_overrides`, then
+    /// `validate`).
     pub fn caption_params(&self, overrides: DecodeOverrides) -> Result<DecodeParams, ModelError> {
-        Ok(self.caption.with_overrides(overrides, self.decode_limits)?)
+        self.checked(self.caption, overrides)
     }
 
+    /// The VQA settings with a request's overrides, checked.
     pub fn vqa_params(&self, overrides: DecodeOverrides) -> Result<DecodeParams, ModelError> {
-        Ok(self.vqa.with_overrides(overrides, self.decode_limits)?)
+        self.checked(self.vqa, overrides)
+    }
+
+    fn checked(
+        &self,
+        base: DecodeParams,
+        overrides: DecodeOverrides,
+    ) -> Result<DecodeParams, ModelError> {
+        let params = base.with_overrides(overrides, self.decode_limits)?;
+        params.validate()?;
+        Ok(params)
     }
 }

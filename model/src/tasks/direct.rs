@@ -16,11 +16,21 @@ use crate::{ModelError, tasks::Task};
 #[derive(Debug, Clone, Copy)]
 pub struct DirectExecutor<'a> {
     model: &'a Model,
+    num_frames: Option<usize>,
 }
 
 impl<'a> DirectExecutor<'a> {
     pub fn new(model: &'a Model) -> DirectExecutor<'a> {
-        DirectExecutor { model }
+        DirectExecutor {
+            model,
+            num_frames: None,
+        }
+    }
+
+    /// Samples this many frames from videos and frame lists instead of the package's count
+    /// (`Preprocessor::prepare_frames`); `None` keeps the package's.
+    pub fn with_num_frames(self, num_frames: Option<usize>) -> DirectExecutor<'a> {
+        DirectExecutor { num_frames, ..self }
     }
 }
 
@@ -30,7 +40,10 @@ fn missing(task: Task) -> ModelError {
 
 impl Executor for DirectExecutor<'_> {
     async fn prepare(&self, media: Media) -> Result<PixelValues, ModelError> {
-        Ok(self.model.preprocessor.prepare(media)?)
+        Ok(self
+            .model
+            .preprocessor
+            .prepare_frames(media, self.num_frames)?)
     }
 
     async fn vision(&self, pixels: PixelValues) -> Result<Arc<Embeddings>, ModelError> {
@@ -68,14 +81,18 @@ impl Executor for DirectExecutor<'_> {
         Ok(fusion.run(&[input])?.remove(0))
     }
 
-    async fn decode(&self, memory: Memory, params: DecodeParams) -> Result<Vec<i64>, ModelError> {
+    async fn decode(
+        &self,
+        memory: Memory,
+        params: DecodeParams,
+    ) -> Result<Vec<Vec<i64>>, ModelError> {
         let decoder = self
             .model
             .decoder
             .as_ref()
             .ok_or_else(|| missing(Task::Caption))?;
         Ok(decoder
-            .generate(&[memory.joined()?.view()], &[params])?
+            .generate_choices(&[memory.joined()?.view()], &[params])?
             .remove(0))
     }
 

@@ -51,12 +51,14 @@ pub trait Executor: Sync {
         text: Arc<Embeddings>,
         vision: Arc<Embeddings>,
     ) -> impl Future<Output = Result<Embeddings, ModelError>> + Send;
-    /// Beam search to the end; the token ids of the best hypothesis, leading BOS included.
+    /// Decodes to the end (beam search or sampling, by `params.strategy`): the
+    /// `params.num_results` results, leading BOS included; the best hypothesis first, or the
+    /// samples in row order.
     fn decode(
         &self,
         memory: Memory,
         params: DecodeParams,
-    ) -> impl Future<Output = Result<Vec<i64>, ModelError>> + Send;
+    ) -> impl Future<Output = Result<Vec<Vec<i64>>, ModelError>> + Send;
     fn heads_vision(
         &self,
         cls: Array1<f32>,

@@ -1,4 +1,8 @@
 //! The generative tasks: caption and VQA (architecture note §1.5, §2).
+//!
+//! Each has a `*_choices` form returning the `n` results (`DecodeOverrides::num_results`; the
+//! best hypotheses best first, or the samples in order), an `*_ids` form returning the first,
+//! and a text form.
 
 use std::sync::Arc;
 
@@ -19,13 +23,23 @@ pub async fn caption(
         .map(|ids| ctx.text.caption_text(&ids, ctx.caption_prompt.as_deref()))
 }
 
-/// The caption's generated token ids (leading `[CLS]` included).
+/// The caption's generated token ids (leading `[CLS]` included): the first result.
 pub async fn caption_ids(
     ctx: &TaskContext,
     ex: &impl Executor,
     media: Media,
     overrides: DecodeOverrides,
 ) -> Result<Vec<i64>, ModelError> {
+    first(caption_choices(ctx, ex, media, overrides).await?)
+}
+
+/// Every result's token ids (leading `[CLS]` included), `num_results` of them.
+pub async fn caption_choices(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    media: Media,
+    overrides: DecodeOverrides,
+) -> Result<Vec<Vec<i64>>, ModelError> {
     ctx.require(Task::Caption)?;
     let params = ctx.caption_params(overrides)?;
     let pixels = ex.prepare(media).await?;
@@ -50,7 +64,7 @@ pub async fn vqa(
         .map(|ids| ctx.text.answer_text(&ids))
 }
 
-/// The answer's generated token ids (leading `[CLS]` included).
+/// The answer's generated token ids (leading `[CLS]` included): the first result.
 pub async fn vqa_ids(
     ctx: &TaskContext,
     ex: &impl Executor,
@@ -58,6 +72,17 @@ pub async fn vqa_ids(
     question: &str,
     overrides: DecodeOverrides,
 ) -> Result<Vec<i64>, ModelError> {
+    first(vqa_choices(ctx, ex, media, question, overrides).await?)
+}
+
+/// Every answer's token ids (leading `[CLS]` included), `num_results` of them.
+pub async fn vqa_choices(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    media: Media,
+    question: &str,
+    overrides: DecodeOverrides,
+) -> Result<Vec<Vec<i64>>, ModelError> {
     ctx.require(Task::Vqa)?;
     let params = ctx.vqa_params(overrides)?;
     // Text errors are cheap to find: report them before any media work.
@@ -70,4 +95,11 @@ pub async fn vqa_ids(
         question: Some(Arc::new(fused)),
     };
     ex.decode(memory, params).await
+}
+
+fn first(choices: Vec<Vec<i64>>) -> Result<Vec<i64>, ModelError> {
+    choices
+        .into_iter()
+        .next()
+        .ok_or_else(|| ModelError::output("decoder", "no result"))
 }

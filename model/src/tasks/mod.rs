@@ -10,6 +10,9 @@ mod table;
 pub use context::TaskContext;
 pub use direct::DirectExecutor;
 pub use executor::{Executor, Memory};
-pub use generate::{caption, caption_ids, vqa, vqa_ids};
-pub use retrieval::{classify, embed_media, embed_text, match_probability, match_texts};
+pub use generate::{caption, caption_choices, caption_ids, vqa, vqa_choices, vqa_ids};
+pub use retrieval::{
+    classify, embed_media, embed_task, embed_text, embed_text_ids, match_media, match_probability,
+    match_texts,
+};
 pub use table::{Module, Task};

@@ -1,5 +1,7 @@
 //! Embeddings, image-text matching and zero-shot classification (architecture note §1.6, §2).
 
+use std::sync::Arc;
+
 use futures::future::try_join_all;
 use ndarray::{Array1, Axis};
 
@@ -12,7 +14,8 @@ fn cls(embeddings: &Embeddings) -> Array1<f32> {
     embeddings.index_axis(Axis(0), 0).to_owned()
 }
 
-fn media_task(media: &Media) -> Task {
+/// The embedding task of a medium: an image's or a video's (frame lists are videos).
+pub fn embed_task(media: &Media) -> Task {
     match media {
         Media::Image(_) => Task::EmbedImage,
         Media::Video(_) | Media::Frames(_) => Task::EmbedVideo,
@@ -25,7 +28,7 @@ pub async fn embed_media(
     ex: &impl Executor,
     media: Media,
 ) -> Result<Vec<f32>, ModelError> {
-    ctx.require(media_task(&media))?;
+    ctx.require(embed_task(&media))?;
     let vision = ex.vision(ex.prepare(media).await?).await?;
     Ok(ex.heads_vision(cls(&vision)).await?.to_vec())
 }
@@ -36,8 +39,16 @@ pub async fn embed_text(
     ex: &impl Executor,
     text: &str,
 ) -> Result<Vec<f32>, ModelError> {
+    embed_text_ids(ctx, ex, ctx.text.caption_ids(text)?).await
+}
+
+/// `embed_text` of a text already tokenized by `ctx.text.caption_ids`.
+pub async fn embed_text_ids(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    ids: Vec<i64>,
+) -> Result<Vec<f32>, ModelError> {
     ctx.require(Task::EmbedText)?;
-    let ids = ctx.text.caption_ids(text)?;
     let embeds = ex.text(ids).await?;
     Ok(ex.heads_text(cls(&embeds)).await?.to_vec())
 }
@@ -59,15 +70,39 @@ pub async fn match_texts(
         .collect::<Result<Vec<_>, _>>()?;
     let vision = ex.vision(ex.prepare(media).await?).await?;
     let scores = ids.into_iter().map(|ids| {
-        let vision = std::sync::Arc::clone(&vision);
-        async move {
-            let text = ex.text(ids).await?;
-            let fused = ex.fusion(text, vision).await?;
-            let logits = ex.heads_itm(cls(&fused)).await?;
-            Ok::<f32, ModelError>(match_probability(&logits))
-        }
+        let vision = Arc::clone(&vision);
+        async move { itm(ex, ex.text(ids).await?, vision).await }
     });
     try_join_all(scores).await
+}
+
+/// ITM match probability of one text with each medium: the text is encoded once.
+pub async fn match_media(
+    ctx: &TaskContext,
+    ex: &impl Executor,
+    text: &str,
+    media: Vec<Media>,
+) -> Result<Vec<f32>, ModelError> {
+    ctx.require(Task::Match)?;
+    if media.is_empty() {
+        return Err(ModelError::InvalidInput("media is empty".to_owned()));
+    }
+    let text = ex.text(ctx.text.caption_ids(text)?).await?;
+    let scores = media.into_iter().map(|medium| {
+        let text = Arc::clone(&text);
+        async move { itm(ex, text, ex.vision(ex.prepare(medium).await?).await?).await }
+    });
+    try_join_all(scores).await
+}
+
+/// `softmax(itm_head(fusion(text, vision)[0]))[1]`.
+async fn itm(
+    ex: &impl Executor,
+    text: Arc<Embeddings>,
+    vision: Arc<Embeddings>,
+) -> Result<f32, ModelError> {
+    let fused = ex.fusion(text, vision).await?;
+    Ok(match_probability(&ex.heads_itm(cls(&fused)).await?))
 }
 
 /// Labels ranked by `softmax over labels of cos(media, prompt(label)) / temp`, best first.

@@ -64,6 +64,14 @@ impl Task {
         }
     }
 
+    /// The modules requests of these tasks pass through together, in `Module::ALL` order.
+    pub fn modules_of(tasks: &[Task]) -> Vec<Module> {
+        Module::ALL
+            .into_iter()
+            .filter(|module| tasks.iter().any(|task| task.modules().contains(module)))
+            .collect()
+    }
+
     /// The graphs the package must hold for this task.
     pub fn graphs(self) -> &'static [GraphName] {
         use GraphName::*;
@@ -139,6 +147,17 @@ mod tests {
             assert!(!task.modules().is_empty());
         }
         assert!("summarize".parse::<Task>().is_err());
+    }
+
+    #[test]
+    fn modules_of_several_tasks_is_their_union_in_module_order() {
+        use Module::*;
+        assert_eq!(
+            Task::modules_of(&[Task::EmbedText, Task::EmbedImage]),
+            vec![Vision, Text, Heads]
+        );
+        assert_eq!(Task::modules_of(&[Task::Caption]), vec![Vision, Decoder]);
+        assert!(Task::modules_of(&[]).is_empty());
     }
 
     #[test]

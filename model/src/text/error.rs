@@ -5,8 +5,11 @@ use std::path::PathBuf;
 pub enum TextError {
     #[error("{what} is not valid UTF-8 (invalid byte at offset {offset})")]
     NotUtf8 { what: &'static str, offset: usize },
-    #[error("{what} is empty after normalization")]
-    Empty { what: &'static str },
+    /// Nothing is left once the reference's normalization deleted punctuation and spaces.
+    #[error(
+        "{what} `{text}` has no words once punctuation is deleted (as the reference normalizes it)"
+    )]
+    Empty { what: &'static str, text: String },
     #[error("{what} has {value} tokens, over the limit of {limit}")]
     TooManyTokens {
         what: &'static str,

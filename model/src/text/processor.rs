@@ -55,18 +55,22 @@ impl TextProcessor {
     /// A VQA question: `pre_question`, then token ids.
     pub fn question_ids(&self, question: &str) -> Result<Vec<i64>, TextError> {
         let normalized = pre_question(question, self.question_max_words);
-        self.ids("question", &normalized)
+        self.ids("question", question, &normalized)
     }
 
     /// Any other text (embeddings, match, classify labels): `pre_caption`, then token ids.
     pub fn caption_ids(&self, text: &str) -> Result<Vec<i64>, TextError> {
         let normalized = pre_caption(text, self.caption_max_words);
-        self.ids("text", &normalized)
+        self.ids("text", text, &normalized)
     }
 
-    fn ids(&self, what: &'static str, normalized: &str) -> Result<Vec<i64>, TextError> {
+    fn ids(&self, what: &'static str, text: &str, normalized: &str) -> Result<Vec<i64>, TextError> {
+        let empty = || TextError::Empty {
+            what,
+            text: text.to_owned(),
+        };
         if normalized.trim().is_empty() {
-            return Err(TextError::Empty { what });
+            return Err(empty());
         }
         let encoding =
             self.tokenizer
@@ -82,7 +86,7 @@ impl TextProcessor {
             ids.push(self.special.sep);
         }
         if ids.len() == 1 + usize::from(self.add_sep) {
-            return Err(TextError::Empty { what });
+            return Err(empty());
         }
         if ids.len() > self.max_tokens {
             return Err(TextError::TooManyTokens {

@@ -17,15 +17,9 @@ fn preprocessor() -> Preprocessor {
 }
 
 fn png_bytes(width: u32, height: u32) -> Vec<u8> {
-    let image = image::RgbImage::from_fn(width, height, |x, y| image::Rgb([x as u8, y as u8, 7]));
-    let mut bytes = Vec::new();
-    image
-        .write_to(
-            &mut std::io::Cursor::new(&mut bytes),
-            image::ImageFormat::Png,
-        )
-        .unwrap();
-    bytes
+    common::png_bytes(&image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([x as u8, y as u8, 7])
+    }))
 }
 
 /// A small PNG file whose IHDR claims `width`×`height`: valid chunks and CRCs, a few bytes of
@@ -209,7 +203,13 @@ fn empty_and_non_utf8_text_are_invalid_requests() {
     for empty in ["", "   ", "?!...", "~~ ** ##"] {
         let error = text.question_ids(empty).unwrap_err();
         assert!(
-            matches!(error, TextError::Empty { what: "question" }),
+            matches!(
+                error,
+                TextError::Empty {
+                    what: "question",
+                    ..
+                }
+            ),
             "{empty:?}: {error}"
         );
         assert_eq!(ModelError::from(error).kind(), ErrorKind::InvalidRequest);

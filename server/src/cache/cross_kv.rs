@@ -34,18 +34,20 @@ struct Entry {
 
 impl CrossKvCache {
     /// `capacity` 0 disables the cache (nothing is kept, nothing is counted).
-    pub fn new(capacity: usize, metrics: &Metrics) -> CrossKvCache {
+    /// `model` labels its metrics.
+    pub fn new(capacity: usize, model: &str, metrics: &Metrics) -> CrossKvCache {
         let lookups = &metrics.cross_kv_cache_lookups_total;
         metrics
             .cross_kv_cache_capacity_bytes
+            .with_label_values(&[model])
             .set(i64::try_from(capacity).unwrap_or(i64::MAX));
         CrossKvCache {
             entries: VecDeque::new(),
             bytes: 0,
             capacity,
-            hits: lookups.with_label_values(&["hit"]),
-            misses: lookups.with_label_values(&["miss"]),
-            bytes_gauge: metrics.cross_kv_cache_bytes.clone(),
+            hits: lookups.with_label_values(&["hit", model]),
+            misses: lookups.with_label_values(&["miss", model]),
+            bytes_gauge: metrics.cross_kv_cache_bytes.with_label_values(&[model]),
         }
     }
 
@@ -144,14 +146,14 @@ mod tests {
     fn lookups(metrics: &Metrics, result: &str) -> u64 {
         metrics
             .cross_kv_cache_lookups_total
-            .with_label_values(&[result])
+            .with_label_values(&[result, "m"])
             .get()
     }
 
     #[test]
     fn finds_the_same_embeddings_only() {
         let metrics = Metrics::new().unwrap();
-        let mut cache = CrossKvCache::new(1 << 20, &metrics);
+        let mut cache = CrossKvCache::new(1 << 20, "m", &metrics);
         let (a, b) = (embeddings(3), embeddings(3));
         assert!(cache.get(&a).is_none());
         let kv = cross(3);
@@ -163,13 +165,16 @@ mod tests {
             (lookups(&metrics, "hit"), lookups(&metrics, "miss")),
             (2, 2)
         );
-        assert_eq!(metrics.cross_kv_cache_bytes.get(), 48);
+        assert_eq!(
+            metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(),
+            48
+        );
     }
 
     #[test]
     fn forgets_entries_whose_embeddings_are_gone() {
         let metrics = Metrics::new().unwrap();
-        let mut cache = CrossKvCache::new(1 << 20, &metrics);
+        let mut cache = CrossKvCache::new(1 << 20, "m", &metrics);
         let (a, b) = (embeddings(1), embeddings(1));
         cache.insert(&a, cross(2));
         cache.insert(&b, cross(2));
@@ -177,14 +182,17 @@ mod tests {
         cache.forget_dead();
         assert!(cache.get(&b).is_some());
         assert_eq!(cache.len(), 1);
-        assert_eq!(metrics.cross_kv_cache_bytes.get(), 32);
+        assert_eq!(
+            metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(),
+            32
+        );
     }
 
     #[test]
     fn evicts_the_least_recently_used_beyond_the_bound() {
         let metrics = Metrics::new().unwrap();
         // Room for two entries of 16 × 4 = 64 bytes.
-        let mut cache = CrossKvCache::new(128, &metrics);
+        let mut cache = CrossKvCache::new(128, "m", &metrics);
         let (a, b, c) = (embeddings(1), embeddings(1), embeddings(1));
         cache.insert(&a, cross(4));
         cache.insert(&b, cross(4));
@@ -192,7 +200,10 @@ mod tests {
         cache.insert(&c, cross(4));
         assert!(cache.get(&b).is_none());
         assert!(cache.get(&a).is_some() && cache.get(&c).is_some());
-        assert_eq!(metrics.cross_kv_cache_bytes.get(), 128);
+        assert_eq!(
+            metrics.cross_kv_cache_bytes.with_label_values(&["m"]).get(),
+            128
+        );
         // An entry larger than the whole bound is not kept.
         cache.insert(&b, cross(16));
         assert!(cache.get(&b).is_none());
@@ -201,7 +212,7 @@ mod tests {
     #[test]
     fn a_zero_bound_keeps_and_counts_nothing() {
         let metrics = Metrics::new().unwrap();
-        let mut cache = CrossKvCache::new(0, &metrics);
+        let mut cache = CrossKvCache::new(0, "m", &metrics);
         let a = embeddings(1);
         cache.insert(&a, cross(1));
         assert!(cache.get(&a).is_none());

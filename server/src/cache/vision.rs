@@ -11,6 +11,8 @@ use moka::{future::Cache, policy::EvictionPolicy};
 use mplug2_model::{ModelError, modules::Embeddings, preprocess::PixelValues};
 use serde::Serialize;
 
+use prometheus::{IntCounter, IntGauge};
+
 use super::FeatureKey;
 use crate::metrics::Metrics;
 
@@ -19,7 +21,9 @@ pub struct VisionCache {
     entries: Option<Cache<FeatureKey, Arc<Embeddings>>>,
     capacity_bytes: u64,
     package: String,
-    metrics: Metrics,
+    hits: IntCounter,
+    misses: IntCounter,
+    bytes: IntGauge,
 }
 
 /// The cache as `/info` shows it.
@@ -39,8 +43,9 @@ fn weight(_: &FeatureKey, embeddings: &Arc<Embeddings>) -> u32 {
 }
 
 impl VisionCache {
-    /// `package` identifies the weights whose features are kept (part of every key).
-    pub fn new(capacity_bytes: u64, package: &str, metrics: &Metrics) -> VisionCache {
+    /// `package` identifies the weights whose features are kept (part of every key); `model`
+    /// labels its metrics.
+    pub fn new(capacity_bytes: u64, package: &str, model: &str, metrics: &Metrics) -> VisionCache {
         let entries = (capacity_bytes > 0).then(|| {
             Cache::builder()
                 .max_capacity(capacity_bytes)
@@ -50,12 +55,20 @@ impl VisionCache {
         });
         metrics
             .vision_cache_capacity_bytes
+            .with_label_values(&[model])
             .set(gauge(capacity_bytes));
+        let lookups = |result| {
+            metrics
+                .vision_cache_lookups_total
+                .with_label_values(&[result, model])
+        };
         VisionCache {
             entries,
             capacity_bytes,
             package: package.to_owned(),
-            metrics: metrics.clone(),
+            hits: lookups("hit"),
+            misses: lookups("miss"),
+            bytes: metrics.vision_cache_bytes.with_label_values(&[model]),
         }
     }
 
@@ -107,33 +120,25 @@ impl VisionCache {
                 }
             },
         };
-        self.metrics
-            .vision_cache_bytes
-            .set(gauge(entries.weighted_size()));
+        self.bytes.set(gauge(entries.weighted_size()));
         result
     }
 
     pub fn info(&self) -> VisionCacheInfo {
-        let lookups = |result| {
-            self.metrics
-                .vision_cache_lookups_total
-                .with_label_values(&[result])
-                .get()
-        };
         VisionCacheInfo {
             capacity_bytes: self.capacity_bytes,
             bytes: self.entries.as_ref().map_or(0, Cache::weighted_size),
             entries: self.entries.as_ref().map_or(0, Cache::entry_count),
-            hits: lookups("hit"),
-            misses: lookups("miss"),
+            hits: self.hits.get(),
+            misses: self.misses.get(),
         }
     }
 
     fn count(&self, result: &str) {
-        self.metrics
-            .vision_cache_lookups_total
-            .with_label_values(&[result])
-            .inc();
+        match result {
+            "hit" => self.hits.inc(),
+            _ => self.misses.inc(),
+        }
     }
 
     #[cfg(test)]

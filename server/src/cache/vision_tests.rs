@@ -50,7 +50,7 @@ fn lookups(metrics: &Metrics, result: &str) -> u64 {
 #[tokio::test]
 async fn the_same_pixels_twice_run_the_encoder_once_with_the_same_result() {
     let metrics = Metrics::new().unwrap();
-    let cache = VisionCache::new(1 << 20, "pkg", &metrics);
+    let cache = VisionCache::new(1 << 20, "pkg", "pkg", &metrics);
     let encoder = Encoder::new();
     let first = cache
         .get_or_compute(pixels(1.5), |p| encoder.run(p))
@@ -81,7 +81,7 @@ async fn the_same_pixels_twice_run_the_encoder_once_with_the_same_result() {
 #[tokio::test]
 async fn concurrent_requests_for_the_same_pixels_share_one_computation() {
     let metrics = Metrics::new().unwrap();
-    let cache = VisionCache::new(1 << 20, "pkg", &metrics);
+    let cache = VisionCache::new(1 << 20, "pkg", "pkg", &metrics);
     let encoder = Encoder::new();
     let results = futures::future::join_all(
         (0..4).map(|_| cache.get_or_compute(pixels(2.0), |p| encoder.run(p))),
@@ -101,7 +101,7 @@ async fn concurrent_requests_for_the_same_pixels_share_one_computation() {
 async fn the_byte_bound_evicts_the_least_recently_used_entry() {
     let metrics = Metrics::new().unwrap();
     // Room for two entries, not three.
-    let cache = VisionCache::new(2 * ENTRY_BYTES + 100, "pkg", &metrics);
+    let cache = VisionCache::new(2 * ENTRY_BYTES + 100, "pkg", "pkg", &metrics);
     let encoder = Encoder::new();
     let get = |value| cache.get_or_compute(pixels(value), |p| encoder.run(p));
     get(1.0).await.unwrap();
@@ -123,7 +123,7 @@ async fn the_byte_bound_evicts_the_least_recently_used_entry() {
 #[tokio::test]
 async fn capacity_zero_disables_the_cache() {
     let metrics = Metrics::new().unwrap();
-    let cache = VisionCache::new(0, "pkg", &metrics);
+    let cache = VisionCache::new(0, "pkg", "pkg", &metrics);
     let encoder = Encoder::new();
     for _ in 0..3 {
         cache
@@ -142,7 +142,7 @@ async fn capacity_zero_disables_the_cache() {
 #[tokio::test]
 async fn errors_are_returned_and_not_kept() {
     let metrics = Metrics::new().unwrap();
-    let cache = VisionCache::new(1 << 20, "pkg", &metrics);
+    let cache = VisionCache::new(1 << 20, "pkg", "pkg", &metrics);
     let encoder = Encoder::new();
     let failed = cache
         .get_or_compute(pixels(1.0), |_| async {

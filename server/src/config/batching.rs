@@ -67,31 +67,12 @@ pub struct ModuleBatching {
 }
 
 impl BatchingArgs {
-    pub fn vision(&self) -> ModuleBatching {
-        self.module(self.vision_max_batch_size, self.vision_max_batch_tokens)
-    }
-
-    pub fn text(&self) -> ModuleBatching {
-        self.module(self.text_max_batch_size, self.text_max_batch_tokens)
-    }
-
-    pub fn fusion(&self) -> ModuleBatching {
-        self.module(self.fusion_max_batch_size, self.fusion_max_batch_tokens)
-    }
-
-    pub fn decoder(&self) -> ModuleBatching {
-        self.module(self.decoder_max_batch_size, self.decoder_max_batch_beams)
-    }
-
-    pub fn heads(&self) -> ModuleBatching {
-        self.module(self.heads_max_batch_size, 0)
-    }
-
     pub fn max_batch_delay(&self) -> Duration {
         Duration::from_millis(self.max_batch_delay_ms)
     }
 
-    fn module(&self, size: Option<u32>, cost: u64) -> ModuleBatching {
+    /// A module's rule from its own flags (see `module_table`); unset size: --max-batch-size.
+    pub fn module(&self, size: Option<u32>, cost: u64) -> ModuleBatching {
         ModuleBatching {
             max_batch_size: size.unwrap_or(self.max_batch_size) as usize,
             max_batch_cost: (cost > 0).then_some(cost),
@@ -105,26 +86,6 @@ mod tests {
     use clap::Parser;
 
     use crate::config::Config;
-
-    #[test]
-    fn per_module_flags_override_the_global_size() {
-        let config = Config::try_parse_from([
-            "mplug2-serve",
-            "--max-batch-size",
-            "4",
-            "--vision-max-batch-size",
-            "2",
-            "--text-max-batch-tokens",
-            "512",
-        ])
-        .unwrap();
-        let batching = &config.batching;
-        assert_eq!(batching.vision().max_batch_size, 2);
-        assert_eq!(batching.text().max_batch_size, 4);
-        assert_eq!(batching.text().max_batch_cost, Some(512));
-        assert_eq!(batching.vision().max_batch_cost, None);
-        assert_eq!(batching.decoder().max_batch_size, 4);
-    }
 
     #[test]
     fn batch_size_zero_is_refused() {

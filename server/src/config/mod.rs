@@ -5,11 +5,12 @@ mod batching;
 mod cache;
 mod limits;
 mod media_urls;
+mod models;
 mod protection;
 mod runtime;
 mod secret;
 
-use std::{net::SocketAddr, path::PathBuf, time::Duration};
+use std::{net::SocketAddr, time::Duration};
 
 use clap::{Parser, ValueEnum};
 
@@ -17,6 +18,7 @@ pub use batching::{BatchingArgs, ModuleBatching};
 pub use cache::CacheArgs;
 pub use limits::LimitsArgs;
 pub use media_urls::MediaUrlArgs;
+pub use models::ModelArgs;
 pub use protection::{KeyFileError, ProtectionArgs};
 pub use runtime::{OptimizationLevel, Provider, RuntimeArgs};
 pub use secret::Secret;
@@ -26,10 +28,8 @@ pub use secret::Secret;
 #[derive(Parser, Debug, Clone)]
 #[command(name = "mplug2-serve", version, about, long_about = None)]
 pub struct Config {
-    /// Model package directory (manifest.json, tokenizer.json and the ONNX graphs), as written by
-    /// `python -m mplug2_exporter`. Relative paths start at the working directory.
-    #[arg(long, env = "MODEL_DIR", default_value = "models/demo")]
-    pub model_dir: PathBuf,
+    #[command(flatten)]
+    pub models: ModelArgs,
 
     /// Address of the REST API, /metrics, /health/* and /docs.
     #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
@@ -116,6 +116,8 @@ impl ServingArgs {
 
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
     use clap::CommandFactory;
 
@@ -127,7 +129,7 @@ mod tests {
     #[test]
     fn no_flags_serves_the_demo_package() {
         let config = Config::try_parse_from(["mplug2-serve"]).unwrap();
-        assert_eq!(config.model_dir, PathBuf::from("models/demo"));
+        assert_eq!(config.models.dirs(), vec![PathBuf::from("models/demo")]);
         assert_eq!(config.http_addr.port(), 8080);
         assert_eq!(config.grpc_addr.port(), 50051);
     }

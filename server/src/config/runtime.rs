@@ -3,6 +3,9 @@
 use std::path::PathBuf;
 
 use clap::ValueEnum;
+use mplug2_model::runtime::{
+    ExecutionProvider, OptimizationLevel as OrtOptimization, RuntimeConfig,
+};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct RuntimeArgs {
@@ -59,4 +62,32 @@ pub enum OptimizationLevel {
     Basic,
     Extended,
     All,
+}
+
+impl RuntimeArgs {
+    /// The model crate's runtime settings from these flags.
+    pub fn resolve(&self) -> RuntimeConfig {
+        RuntimeConfig {
+            library: self.ort_library.clone(),
+            providers: self
+                .execution_providers
+                .iter()
+                .map(|provider| match provider {
+                    Provider::Cpu => ExecutionProvider::Cpu,
+                    Provider::Cuda => ExecutionProvider::Cuda,
+                    Provider::Tensorrt => ExecutionProvider::TensorRt,
+                })
+                .collect(),
+            intra_op_threads: self.intra_op_threads,
+            optimization_level: match self.optimization_level {
+                OptimizationLevel::Disable => OrtOptimization::Disabled,
+                OptimizationLevel::Basic => OrtOptimization::Basic,
+                OptimizationLevel::Extended => OrtOptimization::Extended,
+                OptimizationLevel::All => OrtOptimization::All,
+            },
+            tensorrt_cache_dir: Some(self.tensorrt_cache_dir.clone()),
+            spin_wait: self.intra_op_spinning,
+            arena_shrinkage: self.arena_shrinkage,
+        }
+    }
 }

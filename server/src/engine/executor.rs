@@ -3,10 +3,7 @@
 //! batchers which modules the request will still use (so they may wait for it) and adds up the
 //! request's queue and compute time per module.
 
-use std::{
-    sync::{Arc, Mutex},
-    time::{Duration, Instant},
-};
+use std::{sync::Arc, time::Instant};
 
 use mplug2_model::{
     ErrorKind, ModelError,
@@ -17,57 +14,47 @@ use mplug2_model::{
 };
 use ndarray::Array1;
 
-use super::{Engine, runners::Head};
+use super::{Engine, Work, runners::Head};
 use crate::scheduler::{Expectation, ItemTiming, ScheduleError};
-
-/// Queue and compute time of one request, per module (`Module::ALL` order).
-#[derive(Debug, Default, Clone, Copy)]
-pub struct RequestTiming {
-    pub preprocess: Duration,
-    pub modules: [ItemTiming; 5],
-}
 
 pub struct RequestExecutor<'a> {
     engine: &'a Engine,
+    work: &'a Work,
     deadline: Instant,
     expectations: Vec<(Module, Expectation)>,
-    timing: Mutex<RequestTiming>,
-}
-
-fn index(module: Module) -> usize {
-    Module::ALL.iter().position(|m| *m == module).unwrap_or(0)
+    /// Frames sampled from each video or frame list (`None`: the package's count).
+    num_frames: Option<usize>,
 }
 
 impl<'a> RequestExecutor<'a> {
-    pub fn new(engine: &'a Engine, modules: &[Module], deadline: Instant) -> RequestExecutor<'a> {
+    pub(super) fn new(
+        engine: &'a Engine,
+        modules: &[Module],
+        work: &'a Work,
+    ) -> RequestExecutor<'a> {
         let expectations = modules
             .iter()
-            .filter_map(|&module| Some((module, engine.expect(module)?)))
+            .filter_map(|&module| Some((module, engine.batchers.expect(module)?)))
             .collect();
         RequestExecutor {
             engine,
-            deadline,
+            work,
+            deadline: work.deadline,
             expectations,
-            timing: Mutex::new(RequestTiming::default()),
+            num_frames: None,
         }
     }
 
-    pub fn timing(&self) -> RequestTiming {
-        self.timing.lock().map(|t| *t).unwrap_or_default()
+    /// Samples the request's videos and frame lists to `num_frames` frames.
+    pub fn with_num_frames(mut self, num_frames: Option<usize>) -> RequestExecutor<'a> {
+        self.num_frames = num_frames;
+        self
     }
 
     /// The request's first item reaches `module`: it is no longer only expected there.
     fn arrive(&self, module: Module) {
         if let Some((_, expectation)) = self.expectations.iter().find(|(m, _)| *m == module) {
             expectation.arrive();
-        }
-    }
-
-    fn record(&self, module: Module, item: ItemTiming) {
-        if let Ok(mut timing) = self.timing.lock() {
-            let slot = &mut timing.modules[index(module)];
-            slot.queued += item.queued;
-            slot.compute += item.compute;
         }
     }
 
@@ -78,7 +65,7 @@ impl<'a> RequestExecutor<'a> {
     ) -> Result<T, ModelError> {
         match reply {
             Ok((output, timing)) => {
-                self.record(module, timing);
+                self.work.add_module(module, timing);
                 Ok(output)
             }
             Err(ScheduleError::DeadlinePassed) => Err(ModelError::Executor {
@@ -117,10 +104,11 @@ fn not_loaded(module: Module) -> ModelError {
 impl Executor for RequestExecutor<'_> {
     async fn prepare(&self, media: Media) -> Result<PixelValues, ModelError> {
         let started = Instant::now();
-        let pixels = self.engine.preprocess(media, self.deadline).await;
-        if let Ok(mut timing) = self.timing.lock() {
-            timing.preprocess += started.elapsed();
-        }
+        let pixels = self
+            .engine
+            .preprocess(media, self.num_frames, self.deadline)
+            .await;
+        self.work.add_preprocess(started.elapsed());
         pixels
     }
 
@@ -167,7 +155,11 @@ impl Executor for RequestExecutor<'_> {
         )
     }
 
-    async fn decode(&self, memory: Memory, params: DecodeParams) -> Result<Vec<i64>, ModelError> {
+    async fn decode(
+        &self,
+        memory: Memory,
+        params: DecodeParams,
+    ) -> Result<Vec<Vec<i64>>, ModelError> {
         let batcher = self
             .engine
             .batchers
@@ -177,7 +169,9 @@ impl Executor for RequestExecutor<'_> {
         self.arrive(Module::Decoder);
         self.finish(
             Module::Decoder,
-            batcher.decode(memory, params, self.deadline).await,
+            batcher
+                .decode(memory, params, self.deadline, self.work.progress.clone())
+                .await,
         )
     }
 

@@ -1,30 +1,28 @@
 //! Loading a package: open and verify it, load its graphs on the configured ONNX Runtime, warm
 //! every graph, then start one batcher per module.
 
-use std::sync::Arc;
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use mplug2_model::{
-    Model, ModelError,
+    LoadOptions, Model, ModelError,
     decode::DecodeLimits,
     package::{Package, PackageError},
     preprocess::MediaLimits,
-    runtime::{ExecutionProvider, OptimizationLevel as OrtOptimization, RuntimeConfig},
+    runtime::RuntimeConfig,
 };
 use tokio::sync::Semaphore;
 
 use super::{
-    Batchers, Engine,
-    runners::{FusionRunner, HeadsRunner, TextRunner, VisionRunner},
+    Engine, ModelInfo, Models, SelectError,
+    batchers::{Batchers, BatchersSettings},
 };
 use crate::{
-    cache::{CrossKvCache, VisionCache},
-    config::{Config, ModuleBatching, OptimizationLevel, Provider},
-    info::ModelInfo,
+    cache::VisionCache,
+    config::{BatchingArgs, CacheArgs},
     metrics::Metrics,
-    scheduler::{
-        BatchLimits, BatchRunner, Batcher, BatcherSettings, CostRule, DecoderBatcher,
-        DecoderSettings, ModuleMetrics,
-    },
 };
 
 #[derive(Debug, thiserror::Error)]
@@ -35,34 +33,144 @@ pub enum LoadError {
     Model(#[from] ModelError),
     #[error("cannot start a batcher thread: {0}")]
     Thread(#[from] std::io::Error),
+    #[error(
+        "two packages are named `{name}` ({first} and {second}); names pick packages, so they must differ"
+    )]
+    DuplicateName {
+        name: String,
+        first: String,
+        second: String,
+    },
+    #[error(
+        "the packages' weights are {total} bytes, over the limit of {limit} (--max-model-bytes): {}",
+        .each.iter().map(|(name, bytes)| format!("{name} {bytes}")).collect::<Vec<_>>().join(", ")
+    )]
+    OverBudget {
+        total: u64,
+        limit: u64,
+        each: Vec<(String, u64)>,
+    },
+    #[error("--default-model: {0}")]
+    DefaultModel(#[from] SelectError),
 }
 
-/// Loads, warms and starts serving the package of `config`. Blocking: run it off the runtime.
-pub fn load(config: &Config, metrics: &Metrics) -> Result<Engine, LoadError> {
-    let dir = &config.model_dir;
-    let package = Package::open(dir).map_err(|source| LoadError::Package {
-        dir: dir.display().to_string(),
-        source,
-    })?;
-    let manifest = package.manifest().model.clone();
-    let model = Model::load(package, &runtime_config(config), media_limits(config))?;
-    for run in 0..config.serving.warmup_runs {
-        tracing::debug!(run, "warming up every graph");
-        model.warmup()?;
+/// Everything loading needs, resolved from the flags once.
+pub struct LoadSettings<'a> {
+    pub model_dirs: &'a [PathBuf],
+    pub default_model: Option<&'a str>,
+    /// `--max-model-bytes` (0: no budget).
+    pub max_model_bytes: u64,
+    pub runtime: RuntimeConfig,
+    pub media: MediaLimits,
+    pub decode: DecodeLimits,
+    pub warmup_runs: u32,
+    pub batching: &'a BatchingArgs,
+    pub max_queue_items: u64,
+    pub cache: &'a CacheArgs,
+}
+
+/// Opens every package (names must differ, the weights fit the budget), loads them in order —
+/// a graph byte-identical to one already loaded is not loaded again — warms them and starts
+/// their batchers. Blocking: run it off the runtime.
+pub fn load(settings: LoadSettings<'_>, metrics: &Metrics) -> Result<Models, LoadError> {
+    let packages = settings
+        .model_dirs
+        .iter()
+        .map(|dir| {
+            Package::open(dir).map_err(|source| LoadError::Package {
+                dir: dir.display().to_string(),
+                source,
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    check_names(&packages)?;
+    check_budget(&packages, settings.max_model_bytes)?;
+    let mut models: Vec<Model> = Vec::with_capacity(packages.len());
+    for package in packages {
+        let loaded: Vec<&Model> = models.iter().collect();
+        let model = Model::load_sharing(
+            package,
+            &settings.runtime,
+            settings.media,
+            LoadOptions::default(),
+            &loaded,
+        )?;
+        for run in 0..settings.warmup_runs {
+            tracing::debug!(run, "warming up every graph");
+            model.warmup()?;
+        }
+        models.push(model);
     }
+    let engines = models
+        .into_iter()
+        .map(|model| engine(model, &settings, metrics).map(Arc::new))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Models::new(engines, settings.default_model)?)
+}
+
+fn check_names(packages: &[Package]) -> Result<(), LoadError> {
+    for (index, package) in packages.iter().enumerate() {
+        let name = &package.manifest().model.name;
+        if let Some(earlier) = packages[..index]
+            .iter()
+            .find(|p| &p.manifest().model.name == name)
+        {
+            return Err(LoadError::DuplicateName {
+                name: name.clone(),
+                first: earlier.dir().display().to_string(),
+                second: package.dir().display().to_string(),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn check_budget(packages: &[Package], limit: u64) -> Result<(), LoadError> {
+    let each: Vec<(String, u64)> = packages
+        .iter()
+        .map(|p| (p.manifest().model.name.clone(), p.weight_bytes()))
+        .collect();
+    for (name, bytes) in &each {
+        tracing::info!(model = name, weight_bytes = bytes, "package weights");
+    }
+    let total = each.iter().map(|(_, bytes)| bytes).sum();
+    if limit > 0 && total > limit {
+        return Err(LoadError::OverBudget { total, limit, each });
+    }
+    Ok(())
+}
+
+/// One loaded package behind its batchers and caches.
+fn engine(
+    model: Model,
+    settings: &LoadSettings<'_>,
+    metrics: &Metrics,
+) -> Result<Engine, LoadError> {
+    let package = model.package();
+    let manifest = package.manifest().model.clone();
+    let dir = package.dir().to_path_buf();
     let info = ModelInfo {
         name: manifest.name,
         source_checkpoint: manifest.source_checkpoint.unwrap_or_default(),
         dtype: manifest.dtype,
         finetuned_for: manifest.finetuned_for,
         model_dir: dir.display().to_string(),
+        created: written_at(&dir.join("manifest.json")),
+        weight_bytes: package.weight_bytes(),
     };
     let mut context = model.task_context();
-    context.decode_limits = DecodeLimits {
-        max_beam_size: config.limits.max_beam_size,
-        max_length: config.limits.max_decode_length,
-    };
-    let batchers = start_batchers(&model, config, metrics)?;
+    context.decode_limits = settings.decode;
+    let batchers = Batchers::start(
+        &model,
+        &BatchersSettings {
+            model: &info.name,
+            batching: settings.batching,
+            max_queued: usize::try_from(settings.max_queue_items).unwrap_or(usize::MAX),
+            cross_kv_cache_bytes: usize::try_from(settings.cache.cross_kv_cache_bytes)
+                .unwrap_or(usize::MAX),
+        },
+        metrics,
+    )?;
     metrics
         .info
         .with_label_values(&[
@@ -73,7 +181,12 @@ pub fn load(config: &Config, metrics: &Metrics) -> Result<Engine, LoadError> {
         .set(1);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let package_id = format!("{}|{}|{}", info.name, info.dtype, info.model_dir);
-    let vision_cache = VisionCache::new(config.cache.vision_cache_bytes, &package_id, metrics);
+    let vision_cache = VisionCache::new(
+        settings.cache.vision_cache_bytes,
+        &package_id,
+        &info.name,
+        metrics,
+    );
     Ok(Engine {
         model: Arc::new(model),
         context,
@@ -85,148 +198,11 @@ pub fn load(config: &Config, metrics: &Metrics) -> Result<Engine, LoadError> {
     })
 }
 
-fn start_batchers(
-    model: &Model,
-    config: &Config,
-    metrics: &Metrics,
-) -> Result<Batchers, LoadError> {
-    let batching = &config.batching;
-    let max_queued = usize::try_from(config.protection.max_queue_items).unwrap_or(usize::MAX);
-    let spawn_settings = |settings: ModuleBatching| (settings, max_queued);
-    fn spawn<R: BatchRunner>(
-        name: &'static str,
-        runner: R,
-        (settings, max_queued): (ModuleBatching, usize),
-        cost_rule: CostRule,
-        metrics: &Metrics,
-    ) -> std::io::Result<Batcher<R>> {
-        let limits = BatchLimits {
-            max_size: settings.max_batch_size,
-            max_cost: settings.max_batch_cost,
-            cost_rule,
-        };
-        let settings = BatcherSettings {
-            limits,
-            max_delay: settings.max_batch_delay,
-            max_queued,
-        };
-        Batcher::spawn(name, runner, settings, ModuleMetrics::new(metrics, name))
-    }
-    let decoder = batching.decoder();
-    Ok(Batchers {
-        vision: model
-            .vision
-            .clone()
-            .map(|v| {
-                spawn(
-                    "vision",
-                    VisionRunner(v),
-                    spawn_settings(batching.vision()),
-                    CostRule::Sum,
-                    metrics,
-                )
-            })
-            .transpose()?,
-        text: model
-            .text
-            .clone()
-            .map(|t| {
-                spawn(
-                    "text",
-                    TextRunner(t),
-                    spawn_settings(batching.text()),
-                    CostRule::Padded,
-                    metrics,
-                )
-            })
-            .transpose()?,
-        fusion: model
-            .fusion
-            .clone()
-            .map(|f| {
-                spawn(
-                    "fusion",
-                    FusionRunner(f),
-                    spawn_settings(batching.fusion()),
-                    CostRule::Padded,
-                    metrics,
-                )
-            })
-            .transpose()?,
-        heads: model
-            .heads
-            .clone()
-            .map(|h| {
-                spawn(
-                    "heads",
-                    HeadsRunner(h),
-                    spawn_settings(batching.heads()),
-                    CostRule::Sum,
-                    metrics,
-                )
-            })
-            .transpose()?,
-        decoder: model
-            .decoder
-            .clone()
-            .map(|d| {
-                let settings = DecoderSettings {
-                    max_requests: decoder.max_batch_size,
-                    max_beams: decoder.max_batch_cost,
-                    max_delay: decoder.max_batch_delay,
-                    max_queued,
-                };
-                let cross_cache = CrossKvCache::new(
-                    usize::try_from(config.cache.cross_kv_cache_bytes).unwrap_or(usize::MAX),
-                    metrics,
-                );
-                DecoderBatcher::spawn(
-                    d,
-                    settings,
-                    cross_cache,
-                    ModuleMetrics::new(metrics, "decoder"),
-                )
-            })
-            .transpose()?,
-    })
-}
-
-fn runtime_config(config: &Config) -> RuntimeConfig {
-    let runtime = &config.runtime;
-    RuntimeConfig {
-        library: runtime.ort_library.clone(),
-        providers: runtime
-            .execution_providers
-            .iter()
-            .map(|provider| match provider {
-                Provider::Cpu => ExecutionProvider::Cpu,
-                Provider::Cuda => ExecutionProvider::Cuda,
-                Provider::Tensorrt => ExecutionProvider::TensorRt,
-            })
-            .collect(),
-        intra_op_threads: runtime.intra_op_threads,
-        optimization_level: match runtime.optimization_level {
-            OptimizationLevel::Disable => OrtOptimization::Disabled,
-            OptimizationLevel::Basic => OrtOptimization::Basic,
-            OptimizationLevel::Extended => OrtOptimization::Extended,
-            OptimizationLevel::All => OrtOptimization::All,
-        },
-        tensorrt_cache_dir: Some(runtime.tensorrt_cache_dir.clone()),
-        spin_wait: runtime.intra_op_spinning,
-        arena_shrinkage: runtime.arena_shrinkage,
-    }
-}
-
-fn media_limits(config: &Config) -> MediaLimits {
-    let limits = &config.limits;
-    MediaLimits {
-        max_image_bytes: limits.max_image_bytes,
-        max_image_side: limits.max_image_side,
-        max_image_pixels: limits.max_image_pixels,
-        max_video_bytes: limits.max_video_bytes,
-        max_video_side: limits.max_video_side,
-        max_video_frames: limits.max_video_frames,
-        max_frame_list_len: limits.max_frames,
-        max_video_duration_s: limits.max_video_duration_s,
-    }
+/// When a file was last written, in Unix seconds (0 when the file system does not say).
+fn written_at(path: &Path) -> u64 {
+    std::fs::metadata(path)
+        .and_then(|meta| meta.modified())
+        .ok()
+        .and_then(|time| time.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |age| age.as_secs())
 }

@@ -1,18 +1,17 @@
-//! A `Call` from gRPC metadata: the API key, the client's deadline (`grpc-timeout`) and the
-//! request id.
+//! A `Call` from gRPC metadata (the HTTP/2 headers of the call): the API key, the client's
+//! deadline (`grpc-timeout`) and the request id.
 
 use std::time::Duration;
 
-use tonic::metadata::MetadataMap;
+use axum::http::HeaderMap;
 
 use crate::{
     error::ApiError,
-    request::Protocol,
-    service::{Call, client_request_id, presented_key},
+    gateway::{Call, Protocol, client_request_id, presented_key},
 };
 
-pub fn from_metadata(metadata: &MetadataMap) -> (Call, Result<(), ApiError>) {
-    let text = |name: &str| metadata.get(name).and_then(|value| value.to_str().ok());
+pub fn from_headers(headers: &HeaderMap) -> (Call, Result<(), ApiError>) {
+    let text = |name: &str| headers.get(name).and_then(|value| value.to_str().ok());
     let api_key = presented_key(text("authorization"), text("x-api-key"));
     let timeout = match text("grpc-timeout") {
         None => Ok(None),

@@ -1,37 +1,53 @@
-//! gRPC (tonic): `mplug2.v1.Inference` over the same shared layer as REST, plus
-//! `grpc.health.v1.Health` and server reflection on the same port. Served through axum rather
-//! than tonic's transport so that deadlines end as DEADLINE_EXCEEDED from the shared layer
-//! (tonic's own timeout layer would answer CANCELLED).
+//! gRPC: `mplug2.v1.Inference` with one unary method per task slice of the registry plus `Info`,
+//! and `grpc.health.v1.Health` and server reflection on the same port. The methods are axum
+//! routes over tonic's codec (no generated service trait), so a new task is a registry line; and
+//! deadlines end as DEADLINE_EXCEEDED from the gateway (tonic's own timeout layer would answer
+//! CANCELLED).
 
 mod call;
-mod convert;
+mod info;
 mod refusals;
-mod service;
+mod stream;
+mod task;
 
 use std::sync::Arc;
 
-use mplug2_proto::v1::inference_server::InferenceServer;
-use tokio::net::TcpListener;
+use axum::routing::post;
 use tonic_health::pb::health_server::{Health, HealthServer};
 
-use crate::{intake, service::Inference, shutdown::CloseListeners};
+use crate::{
+    serving::{OpsState, TaskState},
+    tasks::{TaskSlice, TaskVisitor, for_each_task},
+};
 
-pub use service::GrpcInference;
+/// The path prefix of `mplug2.v1.Inference`'s methods.
+const SERVICE: &str = "/mplug2.v1.Inference/";
 
 /// The gRPC routes as an axum router.
 pub fn router(
-    inference: Arc<Inference>,
+    tasks: Arc<TaskState>,
+    ops: Arc<OpsState>,
     health: HealthServer<impl Health>,
 ) -> Result<axum::Router, tonic_reflection::server::Error> {
-    // Twice the body limit: a message up to the limit passes, one a little over gets the
-    // contract's INVALID_ARGUMENT from the shared layer, and a far larger one is refused by tonic
-    // from its length prefix before it is buffered (OUT_OF_RANGE, rewritten by `refusals`).
-    let max_message = inference.config().limits.max_body_bytes.saturating_mul(2);
-    let intake = axum::middleware::from_fn_with_state(Arc::clone(&inference), intake::grpc);
-    let refusals =
-        axum::middleware::from_fn_with_state(Arc::clone(&inference), refusals::to_error_table);
-    let inference =
-        InferenceServer::new(GrpcInference::new(inference)).max_decoding_message_size(max_message);
+    let max_body_bytes = tasks.max_body_bytes;
+    struct Methods(axum::Router<Arc<TaskState>>);
+    impl TaskVisitor for Methods {
+        fn visit<T: TaskSlice>(&mut self) {
+            let mut methods = std::mem::take(&mut self.0);
+            if let Some(method) = T::GRPC_METHOD {
+                methods = methods.route(&format!("{SERVICE}{method}"), post(task::handle::<T>));
+            }
+            if let Some(method) = T::GRPC_STREAM_METHOD {
+                methods = methods.route(&format!("{SERVICE}{method}"), post(stream::handle::<T>));
+            }
+            self.0 = methods;
+        }
+    }
+    let mut methods = Methods(axum::Router::new());
+    for_each_task(&mut methods);
+    let info = axum::Router::new()
+        .route(&format!("{SERVICE}Info"), post(info::handle))
+        .with_state(ops);
     // Both reflection versions: older grpcurl and other tools still ask v1alpha.
     let reflection = || {
         tonic_reflection::server::Builder::configure()
@@ -39,29 +55,17 @@ pub fn router(
             .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
     };
     let routes = tonic::service::Routes::builder()
-        .add_service(inference)
         .add_service(health)
         .add_service(reflection().build_v1()?)
         .add_service(reflection().build_v1alpha()?)
         .clone()
         .routes();
-    Ok(routes.into_axum_router().layer(refusals).layer(intake))
-}
-
-/// Serves until told to close, then finishes the open calls.
-pub async fn serve(
-    listener: TcpListener,
-    router: axum::Router,
-    close: CloseListeners,
-) -> std::io::Result<()> {
-    // TCP_NODELAY: without it Nagle's algorithm holds a small answer's last write (an HTTP/2
-    // trailer, say) until the client's delayed ACK, ~40 ms later.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(error) = tcp.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
+    let refusals = axum::middleware::from_fn(move |request, next| {
+        refusals::to_error_table(max_body_bytes, request, next)
     });
-    axum::serve(listener, router)
-        .with_graceful_shutdown(close.wait())
-        .await
+    Ok(routes
+        .into_axum_router()
+        .merge(methods.0.with_state(tasks))
+        .merge(info)
+        .layer(refusals))
 }

@@ -3,28 +3,19 @@
 //! (OUT_OF_RANGE). The error table (ARCHITECTURE.md §5) answers both INVALID_ARGUMENT, as REST
 //! answers malformed JSON and oversized bodies; this middleware rewrites the two.
 
-use std::sync::Arc;
-
 use axum::{
-    extract::{Request, State},
+    extract::Request,
     middleware::Next,
     response::{IntoResponse, Response},
 };
 use tonic::{Code, Status};
 
-use crate::service::Inference;
-
-pub async fn to_error_table(
-    State(app): State<Arc<Inference>>,
-    request: Request,
-    next: Next,
-) -> Response {
+pub async fn to_error_table(max_body_bytes: usize, request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let Some(status) = Status::from_header_map(response.headers()) else {
         return response;
     };
-    let limit = app.config().limits.max_body_bytes;
-    match rewrite(&status, limit) {
+    match rewrite(&status, max_body_bytes) {
         Some(message) => Status::invalid_argument(message)
             .into_http::<axum::body::Body>()
             .into_response(),

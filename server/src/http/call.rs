@@ -6,8 +6,7 @@ use axum::http::{HeaderMap, header::AUTHORIZATION};
 
 use crate::{
     error::ApiError,
-    request::Protocol,
-    service::{Call, client_request_id, presented_key},
+    gateway::{Call, Protocol, client_request_id, presented_key},
 };
 
 pub const TIMEOUT_HEADER: &str = "x-request-timeout-ms";

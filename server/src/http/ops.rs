@@ -10,7 +10,7 @@ use axum::{
 };
 use serde_json::json;
 
-use crate::{error::ApiError, info::ServerInfo, service::Inference};
+use crate::{error::ApiError, serving::OpsState};
 
 /// 200 while the process serves HTTP at all.
 pub async fn live() -> Response {
@@ -18,8 +18,8 @@ pub async fn live() -> Response {
 }
 
 /// 200 once every module is loaded and warmed; 503 before, and while draining.
-pub async fn ready(State(app): State<Arc<Inference>>) -> Response {
-    let health = app.health();
+pub async fn ready(State(ops): State<Arc<OpsState>>) -> Response {
+    let health = &ops.health;
     if health.is_ready() {
         (StatusCode::OK, Json(json!({ "status": "ready" }))).into_response()
     } else {
@@ -36,8 +36,8 @@ pub async fn ready(State(app): State<Arc<Inference>>) -> Response {
     }
 }
 
-pub async fn metrics(State(app): State<Arc<Inference>>) -> Response {
-    match app.metrics().render() {
+pub async fn metrics(State(ops): State<Arc<OpsState>>) -> Response {
+    match ops.metrics.render() {
         Ok(text) => (
             [(
                 header::CONTENT_TYPE,
@@ -56,8 +56,8 @@ pub async fn metrics(State(app): State<Arc<Inference>>) -> Response {
     }
 }
 
-pub async fn info(State(app): State<Arc<Inference>>) -> Response {
-    Json(ServerInfo::collect(&app)).into_response()
+pub async fn info(State(ops): State<Arc<OpsState>>) -> Response {
+    Json(ops.info()).into_response()
 }
 
 pub async fn not_found() -> Response {

@@ -6,8 +6,10 @@ use std::{net::SocketAddr, time::Duration};
 use reqwest::{Response, Url, header::LOCATION};
 use url::Host;
 
+use mplug2_model::preprocess::{MediaLimit, MediaLimits};
+
 use super::{Allowlist, FetchError, address::non_public_reason, pinned};
-use crate::config::{LimitsArgs, MediaUrlArgs};
+use crate::{config::MediaUrlArgs, limits::Limit};
 
 /// What a URL is expected to hold; picks the field name in errors and the byte cap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,7 +41,7 @@ pub struct MediaUrls {
 }
 
 impl MediaUrls {
-    pub fn new(args: &MediaUrlArgs, limits: &LimitsArgs) -> MediaUrls {
+    pub fn new(args: &MediaUrlArgs, limits: &MediaLimits) -> MediaUrls {
         MediaUrls {
             enabled: args.media_urls,
             allowlist: Allowlist::new(&args.media_url_allowed_hosts),
@@ -179,10 +181,11 @@ impl MediaUrls {
         kind: UrlKind,
         mut response: Response,
     ) -> Result<Vec<u8>, FetchError> {
-        let (limit, flag) = match kind {
-            UrlKind::Image => (self.max_image_bytes, "--max-image-bytes"),
-            UrlKind::Video => (self.max_video_bytes, "--max-video-bytes"),
+        let (limit, which) = match kind {
+            UrlKind::Image => (self.max_image_bytes, MediaLimit::ImageBytes),
+            UrlKind::Video => (self.max_video_bytes, MediaLimit::VideoBytes),
         };
+        let flag = Limit::Media(which).flag().unwrap_or_default();
         let too_large = |value: String| FetchError::TooLarge {
             field: kind.field(),
             limit,

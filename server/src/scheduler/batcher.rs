@@ -16,8 +16,10 @@ use std::{
 use tokio::sync::oneshot;
 
 use super::{
-    arrivals::{Arrivals, Expectation},
+    arrivals::Arrivals,
+    handle::{BatcherHandle, ScheduleError},
     module_metrics::ModuleMetrics,
+    pending::{Pending, drop_dead},
     plan::{BatchLimits, ItemShape},
 };
 
@@ -46,19 +48,6 @@ pub trait BatchRunner: Send + 'static {
 #[derive(Debug, Clone)]
 pub struct BatchFailure(pub String);
 
-/// Why an item got no output.
-#[derive(Debug, Clone)]
-pub enum ScheduleError<E> {
-    /// Its deadline passed while it waited.
-    DeadlinePassed,
-    /// The batcher thread is gone (a bug: it outlives every request).
-    Stopped,
-    /// The module's queue already holds its limit of items (`--max-queue-items`).
-    QueueFull { limit: usize },
-    /// The batch it ran in failed.
-    Failed(E),
-}
-
 /// How long one item waited in the queue and how long its batch ran.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ItemTiming {
@@ -69,7 +58,7 @@ pub struct ItemTiming {
 type Reply<R> =
     Result<(<R as BatchRunner>::Output, ItemTiming), ScheduleError<<R as BatchRunner>::Error>>;
 
-struct Job<R: BatchRunner> {
+pub struct Job<R: BatchRunner> {
     input: R::Input,
     deadline: Instant,
     enqueued: Instant,
@@ -81,13 +70,22 @@ struct Queued<R: BatchRunner> {
     shape: ItemShape,
 }
 
-/// The handle callers use.
-pub struct Batcher<R: BatchRunner> {
-    jobs: mpsc::Sender<Job<R>>,
-    arrivals: Arrivals,
-    queue_depth: prometheus::IntGauge,
-    max_queued: usize,
+impl<R: BatchRunner> Pending for Queued<R> {
+    fn deadline(&self) -> Instant {
+        self.job.deadline
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.job.reply.is_closed()
+    }
+
+    fn expire(self) {
+        let _ = self.job.reply.send(Err(ScheduleError::DeadlinePassed));
+    }
 }
+
+/// The handle callers use.
+pub type Batcher<R> = BatcherHandle<Job<R>>;
 
 /// How one batcher batches.
 #[derive(Debug, Clone, Copy)]
@@ -106,54 +104,35 @@ impl<R: BatchRunner> Batcher<R> {
         settings: BatcherSettings,
         metrics: ModuleMetrics,
     ) -> std::io::Result<Batcher<R>> {
-        let (jobs, receiver) = mpsc::channel();
-        let arrivals = Arrivals::default();
         let queue_depth = metrics.queue_depth.clone();
-        let worker = Worker {
-            runner,
-            receiver,
-            queue: VecDeque::new(),
-            settings,
-            arrivals: arrivals.clone(),
-            metrics,
-        };
-        std::thread::Builder::new()
-            .name(format!("batcher-{name}"))
-            .spawn(move || worker.serve())?;
-        Ok(Batcher {
-            jobs,
-            arrivals,
+        BatcherHandle::start(
+            name,
             queue_depth,
-            max_queued: settings.max_queued,
-        })
-    }
-
-    /// Registers a request that will send items here, so the batcher may wait for it.
-    pub fn expect(&self) -> Expectation {
-        self.arrivals.expect()
+            settings.max_queued,
+            move |receiver, arrivals| {
+                let worker = Worker {
+                    runner,
+                    receiver,
+                    queue: VecDeque::new(),
+                    settings,
+                    arrivals,
+                    metrics,
+                };
+                worker.serve()
+            },
+        )
     }
 
     /// Queues one item and waits for its output. Dropping the future withdraws the item if its
     /// batch has not started. A full queue refuses the item at once.
     pub async fn submit(&self, input: R::Input, deadline: Instant) -> Reply<R> {
-        // The gauge is the queue's length; concurrent callers may overshoot it by their number.
-        if self.queue_depth.get() >= self.max_queued as i64 {
-            return Err(ScheduleError::QueueFull {
-                limit: self.max_queued,
-            });
-        }
         let (reply, answer) = oneshot::channel();
-        let job = Job {
+        self.send(Job {
             input,
             deadline,
             enqueued: Instant::now(),
             reply,
-        };
-        self.queue_depth.inc();
-        if self.jobs.send(job).is_err() {
-            self.queue_depth.dec();
-            return Err(ScheduleError::Stopped);
-        }
+        })?;
         answer.await.unwrap_or(Err(ScheduleError::Stopped))
     }
 }
@@ -179,7 +158,7 @@ impl<R: BatchRunner> Worker<R> {
             while let Ok(job) = self.receiver.try_recv() {
                 self.push(job);
             }
-            self.drop_dead(Instant::now());
+            drop_dead(&mut self.queue, Instant::now(), &self.metrics);
             let plan = self
                 .settings
                 .limits
@@ -213,24 +192,6 @@ impl<R: BatchRunner> Worker<R> {
             cost: self.runner.cost(&job.input),
         };
         self.queue.push_back(Queued { job, shape });
-    }
-
-    fn drop_dead(&mut self, now: Instant) {
-        let mut alive = VecDeque::with_capacity(self.queue.len());
-        for queued in std::mem::take(&mut self.queue) {
-            // A passed deadline counts as such even when the caller has already given up on it.
-            if queued.job.deadline <= now {
-                self.metrics.dropped_expired();
-                let _ = queued.job.reply.send(Err(ScheduleError::DeadlinePassed));
-            } else if queued.job.reply.is_closed() {
-                self.metrics.dropped_cancelled();
-            } else {
-                alive.push_back(queued);
-                continue;
-            }
-            self.metrics.queue_depth.dec();
-        }
-        self.queue = alive;
     }
 
     fn run(&mut self, batch: Vec<Job<R>>) {

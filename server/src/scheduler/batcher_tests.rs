@@ -82,7 +82,7 @@ fn setup(max_size: usize, max_delay: Duration, gated: bool) -> Setup {
         "test",
         runner,
         settings,
-        ModuleMetrics::new(&metrics, "test"),
+        ModuleMetrics::new(&metrics, "test", "m"),
     )
     .unwrap();
     Setup {
@@ -101,7 +101,7 @@ impl Setup {
     }
 
     async fn queued(&self, items: i64) {
-        let depth = self.metrics.queue_depth.with_label_values(&["test"]);
+        let depth = self.metrics.queue_depth.with_label_values(&["test", "m"]);
         while depth.get() != items {
             tokio::task::yield_now().await;
         }
@@ -145,12 +145,12 @@ async fn items_queued_while_the_module_runs_form_one_batch() {
     let executions = s
         .metrics
         .module_executions_total
-        .with_label_values(&["test"])
+        .with_label_values(&["test", "m"])
         .get();
     let items = s
         .metrics
         .module_items_total
-        .with_label_values(&["test"])
+        .with_label_values(&["test", "m"])
         .get();
     assert_eq!((executions, items), (2, 4));
 }
@@ -230,7 +230,7 @@ async fn items_past_their_deadline_or_without_caller_are_dropped_before_running(
     let dropped = |reason| {
         s.metrics
             .dropped_items_total
-            .with_label_values(&["test", reason])
+            .with_label_values(&["test", reason, "m"])
             .get()
     };
     assert_eq!((dropped("deadline"), dropped("cancelled")), (1, 1));
@@ -274,7 +274,10 @@ async fn a_failed_batch_is_split_until_only_the_bad_item_fails() {
             vec![15, 17]
         ]
     );
-    let splits = s.metrics.batch_splits_total.with_label_values(&["test"]);
+    let splits = s
+        .metrics
+        .batch_splits_total
+        .with_label_values(&["test", "m"]);
     assert_eq!(splits.get(), 2);
 }
 

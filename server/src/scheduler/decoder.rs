@@ -20,14 +20,19 @@ use mplug2_model::{
 use tokio::sync::oneshot;
 
 use super::{
-    arrivals::{Arrivals, Expectation},
-    batcher::{ItemTiming, ScheduleError},
+    arrivals::Arrivals,
+    batcher::ItemTiming,
+    handle::{BatcherHandle, ScheduleError},
     module_metrics::ModuleMetrics,
+    pending::{Pending, drop_dead},
 };
 use crate::cache::CrossKvCache;
 
+/// Where the stable token prefix of a request's decoding goes as it grows (streaming).
+pub type Progress = tokio::sync::mpsc::UnboundedSender<Vec<i64>>;
+
 type SharedError = Arc<ModelError>;
-type Reply = Result<(Vec<i64>, ItemTiming), ScheduleError<SharedError>>;
+type Reply = Result<(Vec<Vec<i64>>, ItemTiming), ScheduleError<SharedError>>;
 
 /// Limits of the decoder batch: requests per step and, optionally, beams per step.
 #[derive(Debug, Clone, Copy)]
@@ -41,12 +46,27 @@ pub struct DecoderSettings {
     pub max_queued: usize,
 }
 
-struct Job {
+pub struct DecoderJob {
     memory: Memory,
     params: DecodeParams,
     deadline: Instant,
     enqueued: Instant,
     reply: oneshot::Sender<Reply>,
+    progress: Option<Progress>,
+}
+
+impl Pending for DecoderJob {
+    fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn is_cancelled(&self) -> bool {
+        self.reply.is_closed()
+    }
+
+    fn expire(self) {
+        let _ = self.reply.send(Err(ScheduleError::DeadlinePassed));
+    }
 }
 
 /// A request taking part in the steps.
@@ -55,14 +75,11 @@ struct Member {
     queued: Duration,
     compute: Duration,
     reply: oneshot::Sender<Reply>,
+    /// Where its stable prefix goes as it grows (a streamed request), and how long it was.
+    progress: Option<(Progress, usize)>,
 }
 
-pub struct DecoderBatcher {
-    jobs: mpsc::Sender<Job>,
-    arrivals: Arrivals,
-    queue_depth: prometheus::IntGauge,
-    max_queued: usize,
-}
+pub type DecoderBatcher = BatcherHandle<DecoderJob>;
 
 impl DecoderBatcher {
     pub fn spawn(
@@ -71,56 +88,48 @@ impl DecoderBatcher {
         cross_cache: CrossKvCache,
         metrics: ModuleMetrics,
     ) -> std::io::Result<DecoderBatcher> {
-        let (jobs, receiver) = mpsc::channel();
-        let arrivals = Arrivals::default();
         let queue_depth = metrics.queue_depth.clone();
-        let worker = Worker {
-            decoder,
-            settings,
-            receiver,
-            waiting: VecDeque::new(),
-            batch: DecodeBatch::new(),
-            members: HashMap::new(),
-            next_id: 0,
-            cross_cache,
-            arrivals: arrivals.clone(),
-            metrics,
-        };
-        std::thread::Builder::new()
-            .name("batcher-decoder".into())
-            .spawn(move || worker.serve())?;
-        Ok(DecoderBatcher {
-            jobs,
-            arrivals,
+        let max_queued = settings.max_queued;
+        BatcherHandle::start(
+            "decoder",
             queue_depth,
-            max_queued: settings.max_queued,
-        })
+            max_queued,
+            move |receiver, arrivals| {
+                let worker = Worker {
+                    decoder,
+                    settings,
+                    receiver,
+                    waiting: VecDeque::new(),
+                    batch: DecodeBatch::new(),
+                    members: HashMap::new(),
+                    next_id: 0,
+                    cross_cache,
+                    arrivals,
+                    metrics,
+                };
+                worker.serve()
+            },
+        )
     }
 
-    pub fn expect(&self) -> Expectation {
-        self.arrivals.expect()
-    }
-
-    /// Decodes one memory to the end: the best hypothesis's tokens, leading BOS included.
-    pub async fn decode(&self, memory: Memory, params: DecodeParams, deadline: Instant) -> Reply {
-        if self.queue_depth.get() >= self.max_queued as i64 {
-            return Err(ScheduleError::QueueFull {
-                limit: self.max_queued,
-            });
-        }
+    /// Decodes one memory to the end: the results' tokens (best first), leading BOS included.
+    /// With `progress`, each step that lengthens the stable prefix sends it there.
+    pub async fn decode(
+        &self,
+        memory: Memory,
+        params: DecodeParams,
+        deadline: Instant,
+        progress: Option<Progress>,
+    ) -> Reply {
         let (reply, answer) = oneshot::channel();
-        self.queue_depth.inc();
-        let job = Job {
+        self.send(DecoderJob {
             memory,
             params,
             deadline,
             enqueued: Instant::now(),
             reply,
-        };
-        if self.jobs.send(job).is_err() {
-            self.queue_depth.dec();
-            return Err(ScheduleError::Stopped);
-        }
+            progress,
+        })?;
         answer.await.unwrap_or(Err(ScheduleError::Stopped))
     }
 }
@@ -128,8 +137,8 @@ impl DecoderBatcher {
 struct Worker {
     decoder: Arc<Decoder>,
     settings: DecoderSettings,
-    receiver: mpsc::Receiver<Job>,
-    waiting: VecDeque<Job>,
+    receiver: mpsc::Receiver<DecoderJob>,
+    waiting: VecDeque<DecoderJob>,
     batch: DecodeBatch,
     members: HashMap<u64, Member>,
     next_id: u64,
@@ -152,7 +161,7 @@ impl Worker {
                 self.waiting.push_back(job);
             }
             let now = Instant::now();
-            self.drop_dead_waiting(now);
+            drop_dead(&mut self.waiting, now, &self.metrics);
             self.drop_dead_members(now);
             self.admit();
             if !self.batch.is_empty() {
@@ -178,24 +187,6 @@ impl Worker {
                 Err(_) => return,
             }
         }
-    }
-
-    fn drop_dead_waiting(&mut self, now: Instant) {
-        let mut alive = VecDeque::with_capacity(self.waiting.len());
-        for job in std::mem::take(&mut self.waiting) {
-            // A passed deadline counts as such even when the caller has already given up on it.
-            if job.deadline <= now {
-                self.metrics.dropped_expired();
-                let _ = job.reply.send(Err(ScheduleError::DeadlinePassed));
-            } else if job.reply.is_closed() {
-                self.metrics.dropped_cancelled();
-            } else {
-                alive.push_back(job);
-                continue;
-            }
-            self.metrics.queue_depth.dec();
-        }
-        self.waiting = alive;
     }
 
     fn drop_dead_members(&mut self, now: Instant) {
@@ -226,13 +217,13 @@ impl Worker {
         while let Some(job) = self.waiting.front() {
             let room = self.batch.len() + joining.len() < self.settings.max_requests;
             let fits = self.settings.max_beams.is_none_or(|max| {
-                beams + job.params.beam_size as u64 <= max
+                beams + job.params.rows() as u64 <= max
                     || self.batch.is_empty() && joining.is_empty()
             });
             if !room || !fits {
                 break;
             }
-            beams += job.params.beam_size as u64;
+            beams += job.params.rows() as u64;
             joining.extend(self.waiting.pop_front());
         }
         if joining.is_empty() {
@@ -271,6 +262,7 @@ impl Worker {
                     queued,
                     compute: took,
                     reply: job.reply,
+                    progress: job.progress.map(|progress| (progress, 0)),
                 },
             );
         }
@@ -280,7 +272,7 @@ impl Worker {
 
     /// Each joining request's cross K/V: the vision part from the cache or projected (once per
     /// distinct embeddings, in one call), the question part (VQA) projected in one call, joined.
-    fn cross_kv(&mut self, jobs: &[Job]) -> Result<Vec<Arc<CrossKv>>, ModelError> {
+    fn cross_kv(&mut self, jobs: &[DecoderJob]) -> Result<Vec<Arc<CrossKv>>, ModelError> {
         let mut vision: Vec<Option<Arc<CrossKv>>> = jobs
             .iter()
             .map(|job| self.cross_cache.get(&job.memory.vision))
@@ -330,7 +322,7 @@ impl Worker {
         self.batch
             .ids()
             .filter_map(|id| self.batch.get(id))
-            .map(|s| s.search().beam_size() as u64)
+            .map(|s| s.rows() as u64)
             .sum()
     }
 
@@ -358,6 +350,7 @@ impl Worker {
             }
             return;
         }
+        self.report_progress();
         for (id, tokens) in self.batch.take_finished() {
             if let Some(member) = self.members.remove(&id) {
                 let timing = ItemTiming {
@@ -365,6 +358,26 @@ impl Worker {
                     compute: member.compute,
                 };
                 let _ = member.reply.send(Ok((tokens, timing)));
+            }
+        }
+    }
+}
+
+impl Worker {
+    /// Sends each streamed member's stable prefix when a step lengthened it.
+    fn report_progress(&mut self) {
+        for (id, member) in &mut self.members {
+            let Some((progress, sent)) = &mut member.progress else {
+                continue;
+            };
+            let Some(sequence) = self.batch.get(*id) else {
+                continue;
+            };
+            let stable = sequence.stable_prefix();
+            if stable.len() > *sent {
+                *sent = stable.len();
+                // A receiver gone means the request is going too: the next sweep drops it.
+                let _ = progress.send(stable.to_vec());
             }
         }
     }

@@ -4,12 +4,15 @@
 mod arrivals;
 mod batcher;
 mod decoder;
+mod handle;
 mod module_metrics;
+mod pending;
 mod plan;
 
 pub use arrivals::{Arrivals, Expectation};
-pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming, ScheduleError};
-pub use decoder::{DecoderBatcher, DecoderSettings};
+pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming};
+pub use decoder::{DecoderBatcher, DecoderSettings, Progress};
+pub use handle::{BatcherHandle, ScheduleError};
 pub use module_metrics::ModuleMetrics;
 pub use plan::{BatchLimits, CostRule};
 

@@ -20,21 +20,23 @@ pub struct ModuleMetrics {
 }
 
 impl ModuleMetrics {
-    pub fn new(metrics: &Metrics, module: &str) -> ModuleMetrics {
+    /// The series of `module` of the package `model`.
+    pub fn new(metrics: &Metrics, module: &str, model: &str) -> ModuleMetrics {
+        let labels = [module, model];
         ModuleMetrics {
-            queue_duration: metrics.queue_duration_seconds.with_label_values(&[module]),
-            module_duration: metrics.module_duration_seconds.with_label_values(&[module]),
-            batch_size: metrics.batch_size.with_label_values(&[module]),
-            queue_depth: metrics.queue_depth.with_label_values(&[module]),
-            executions: metrics.module_executions_total.with_label_values(&[module]),
-            items: metrics.module_items_total.with_label_values(&[module]),
+            queue_duration: metrics.queue_duration_seconds.with_label_values(&labels),
+            module_duration: metrics.module_duration_seconds.with_label_values(&labels),
+            batch_size: metrics.batch_size.with_label_values(&labels),
+            queue_depth: metrics.queue_depth.with_label_values(&labels),
+            executions: metrics.module_executions_total.with_label_values(&labels),
+            items: metrics.module_items_total.with_label_values(&labels),
             cancelled: metrics
                 .dropped_items_total
-                .with_label_values(&[module, "cancelled"]),
+                .with_label_values(&[module, "cancelled", model]),
             expired: metrics
                 .dropped_items_total
-                .with_label_values(&[module, "deadline"]),
-            splits: metrics.batch_splits_total.with_label_values(&[module]),
+                .with_label_values(&[module, "deadline", model]),
+            splits: metrics.batch_splits_total.with_label_values(&labels),
         }
     }
 

@@ -154,6 +154,7 @@ fn caption(media: &TestMedia) -> GrpcCall {
     GrpcCall::Caption(pb::CaptionRequest {
         media: Some(media.proto()),
         decoding: None,
+        ..Default::default()
     })
 }
 
@@ -162,6 +163,7 @@ fn vqa(media: &TestMedia, question: &str) -> GrpcCall {
         media: Some(media.proto()),
         question: question.into(),
         decoding: None,
+        ..Default::default()
     })
 }
 
@@ -197,6 +199,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
             media: Some(image.proto()),
             question: question.into(),
             decoding: None,
+            ..Default::default()
         }
         .encode_to_vec()
     };
@@ -331,6 +334,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
             .grpc(GrpcCall::Caption(pb::CaptionRequest {
                 media: None,
                 decoding: None,
+                ..Default::default()
             }))
             .naming(&["media"]),
         invalid("two media at once")
@@ -350,6 +354,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
                     beam_size: Some(0),
                     ..Default::default()
                 }),
+                ..Default::default()
             }))
             .naming(&["beam_size"]),
         invalid("beam_size over --max-beam-size")
@@ -363,6 +368,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
                     beam_size: Some(7),
                     ..Default::default()
                 }),
+                ..Default::default()
             }))
             .naming(&["--max-beam-size", "7"]),
         invalid("max_length over --max-decode-length")
@@ -525,11 +531,15 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
                 inputs: vec![pb::EmbedInput {
                     kind: Some(pb::embed_input::Kind::Text(long_text.clone())),
                 }],
+                ..Default::default()
             }))
             .naming(&["--max-text-chars", "60 characters"]),
         invalid("no embeddings inputs")
             .rest(json_call("/v1/embeddings", json!({ "input": [] })))
-            .grpc(GrpcCall::Embed(pb::EmbedRequest { inputs: vec![] }))
+            .grpc(GrpcCall::Embed(pb::EmbedRequest {
+                inputs: vec![],
+                ..Default::default()
+            }))
             .naming(&["input", "empty"]),
         too_large("embeddings inputs over --max-inputs")
             .rest(json_call(
@@ -542,6 +552,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
                         kind: Some(pb::embed_input::Kind::Text(t.into())),
                     })
                     .to_vec(),
+                ..Default::default()
             }))
             .naming(&["--max-inputs", "4 items"]),
         too_large("match texts over --max-texts")
@@ -552,6 +563,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
             .grpc(GrpcCall::Match(pb::MatchRequest {
                 media: Some(image.proto()),
                 texts: strings(&["a", "b", "c"]),
+                ..Default::default()
             }))
             .naming(&["--max-texts", "3 items"]),
         too_large("classify labels over --max-labels")
@@ -562,6 +574,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
             .grpc(GrpcCall::Classify(pb::ClassifyRequest {
                 media: Some(image.proto()),
                 labels: strings(&["a", "b", "c"]),
+                ..Default::default()
             }))
             .naming(&["--max-labels", "3 items"]),
         invalid("no match texts")
@@ -569,6 +582,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
             .grpc(GrpcCall::Match(pb::MatchRequest {
                 media: Some(image.proto()),
                 texts: vec![],
+                ..Default::default()
             }))
             .naming(&["texts", "empty"]),
         invalid("an empty classify label")
@@ -579,6 +593,7 @@ fn cases(goldens: &Goldens) -> Vec<Case> {
             .grpc(GrpcCall::Classify(pb::ClassifyRequest {
                 media: Some(image.proto()),
                 labels: strings(&["a dog", ""]),
+                ..Default::default()
             }))
             .naming(&["labels", "empty"]),
         // Tasks that do not exist.

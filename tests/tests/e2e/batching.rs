@@ -4,7 +4,7 @@
 use futures::future::join_all;
 use mplug2_e2e_tests::{
     Server, ServerOptions,
-    goldens::{Goldens, max_abs_diff},
+    goldens::{Goldens, assert_close},
     metrics::scrape,
     rest::{Rest, floats},
 };
@@ -38,10 +38,11 @@ fn assert_same(path: &str, alone: &Value, together: &Value) {
             .iter()
             .zip(together["data"].as_array().unwrap())
         {
-            let diff = max_abs_diff(&floats(&a["embedding"]), &floats(&b["embedding"]));
-            assert!(
-                diff <= 1e-5,
-                "batched embedding differs from the single one by {diff}"
+            // another batch size may select other kernels: equal within the fp32 tolerance
+            assert_close(
+                "batched embedding vs the single one",
+                &floats(&b["embedding"]),
+                &floats(&a["embedding"]),
             );
         }
     } else {

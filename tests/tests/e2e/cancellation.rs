@@ -110,6 +110,7 @@ async fn a_client_leaving_mid_caption_leaves_the_decoder_batch_within_a_step() {
                             min_length: Some(STEPS),
                             max_length: Some(STEPS),
                         }),
+                        ..Default::default()
                     })
                     .await
                 });
@@ -190,6 +191,7 @@ async fn work_cancelled_while_queued_is_dropped_before_it_is_batched() {
         grpc.caption(pb::CaptionRequest {
             media: Some(media.proto()),
             decoding: None,
+            ..Default::default()
         })
         .await
     });

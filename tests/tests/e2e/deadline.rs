@@ -76,6 +76,7 @@ async fn requests_past_their_deadline_answer_timeout_and_never_run() {
         let mut request = Request::new(pb::CaptionRequest {
             media: Some(image.proto()),
             decoding: None,
+            ..Default::default()
         });
         request.set_timeout(Duration::from_millis(SHORT_MS));
         async move { grpc.caption(request).await }

@@ -22,6 +22,7 @@ fn caption_request(media: &TestMedia) -> pb::CaptionRequest {
     pb::CaptionRequest {
         media: Some(media.proto()),
         decoding: None,
+        ..Default::default()
     }
 }
 
@@ -30,6 +31,7 @@ fn vqa_request(media: &TestMedia, question: &str) -> pb::VqaRequest {
         media: Some(media.proto()),
         question: question.into(),
         decoding: None,
+        ..Default::default()
     }
 }
 
@@ -122,6 +124,7 @@ async fn invalid_requests_are_400_and_invalid_argument() {
         grpc.caption(pb::CaptionRequest {
             media: None,
             decoding: None,
+            ..Default::default()
         })
         .await,
         Code::InvalidArgument,
@@ -136,7 +139,11 @@ async fn invalid_requests_are_400_and_invalid_argument() {
         Code::InvalidArgument,
     );
     assert_grpc_error(
-        grpc.embed(pb::EmbedRequest { inputs: vec![] }).await,
+        grpc.embed(pb::EmbedRequest {
+            inputs: vec![],
+            ..Default::default()
+        })
+        .await,
         Code::InvalidArgument,
     );
 }
@@ -299,10 +306,12 @@ async fn a_package_without_the_heads_answers_unsupported_task() {
     let request = pb::MatchRequest {
         media: Some(image.proto()),
         texts: vec!["a".into()],
+        ..Default::default()
     };
     assert_grpc_error(grpc.r#match(request).await, Code::Unimplemented);
     let request = pb::EmbedRequest {
         inputs: vec![image.embed_input()],
+        ..Default::default()
     };
     assert_grpc_error(grpc.embed(request).await, Code::Unimplemented);
     let info = grpc.info(pb::InfoRequest {}).await.unwrap().into_inner();
@@ -506,6 +515,7 @@ async fn a_graph_failing_at_request_time_is_500_and_internal() {
     let request = pb::MatchRequest {
         media: Some(image.proto()),
         texts: vec!["a dog".into()],
+        ..Default::default()
     };
     assert_grpc_error(grpc.r#match(request).await, Code::Internal);
     let log = server.log();

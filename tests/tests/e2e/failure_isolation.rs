@@ -102,9 +102,11 @@ async fn a_bad_item_fails_alone_and_the_module_keeps_serving() {
     let (bad, fine) = tokio::join!(
         grpc.embed(pb::EmbedRequest {
             inputs: vec![text(&good[0].0), text(POISON)],
+            ..Default::default()
         }),
         other.embed(pb::EmbedRequest {
             inputs: vec![text(&good[1].0)],
+            ..Default::default()
         }),
     );
     let request_id = match &bad {

@@ -33,6 +33,7 @@ async fn generation_methods_equal_the_goldens() {
         let request = pb::CaptionRequest {
             media: Some(goldens.media(&golden.media).proto()),
             decoding: decoding(&golden.params),
+            ..Default::default()
         };
         let caption = client
             .caption(request)
@@ -51,6 +52,7 @@ async fn generation_methods_equal_the_goldens() {
             media: Some(goldens.media(&golden.media).proto()),
             question: golden.question.clone(),
             decoding: decoding(&golden.params),
+            ..Default::default()
         };
         let answer = client.vqa(request).await.expect("Vqa").into_inner().answer;
         assert_eq!(
@@ -67,6 +69,7 @@ async fn generation_methods_equal_the_goldens() {
     let request = pb::CaptionRequest {
         media: Some(TestMedia::Video(frames_20_video()).proto()),
         decoding: None,
+        ..Default::default()
     };
     assert_eq!(
         client
@@ -98,7 +101,10 @@ async fn retrieval_methods_equal_the_goldens() {
             .map(|(name, _)| goldens.media(name).embed_input()),
     );
     let answer = client
-        .embed(pb::EmbedRequest { inputs })
+        .embed(pb::EmbedRequest {
+            inputs,
+            ..Default::default()
+        })
         .await
         .expect("Embed")
         .into_inner();
@@ -117,6 +123,7 @@ async fn retrieval_methods_equal_the_goldens() {
         let request = pb::MatchRequest {
             media: Some(goldens.media(&golden.media).proto()),
             texts: golden.texts.clone(),
+            ..Default::default()
         };
         let scores = client
             .r#match(request)
@@ -134,6 +141,7 @@ async fn retrieval_methods_equal_the_goldens() {
         let request = pb::ClassifyRequest {
             media: Some(goldens.media(&golden.media).proto()),
             labels: golden.texts.clone(),
+            ..Default::default()
         };
         let ranked = client
             .classify(request)

@@ -194,6 +194,7 @@ fn grpc_caption(media: pb::media::Kind, decoding: Option<pb::DecodeOptions>) -> 
     pb::CaptionRequest {
         media: Some(pb::Media { kind: Some(media) }),
         decoding,
+        ..Default::default()
     }
 }
 
@@ -363,6 +364,7 @@ async fn unsafe_urls_are_refused_with_their_reason() {
             }),
             question: "what is it?".into(),
             decoding: None,
+            ..Default::default()
         };
         let code = match *status {
             504 => Code::DeadlineExceeded,

@@ -47,6 +47,7 @@ async fn counters_equal_the_requests_sent_and_promtool_accepts_the_text() {
             media: Some(image.proto()),
             question: "what is it?".into(),
             decoding: None,
+            ..Default::default()
         };
         grpc.vqa(request).await.expect("Vqa");
     }
@@ -65,6 +66,7 @@ async fn counters_equal_the_requests_sent_and_promtool_accepts_the_text() {
     let request = pb::MatchRequest {
         media: Some(image.proto()),
         texts: vec!["a".into(), "b".into(), "c".into()],
+        ..Default::default()
     };
     grpc.r#match(request).await.expect("Match");
     for _ in 0..2 {
@@ -86,6 +88,7 @@ async fn counters_equal_the_requests_sent_and_promtool_accepts_the_text() {
         .caption(pb::CaptionRequest {
             media: None,
             decoding: None,
+            ..Default::default()
         })
         .await
         .unwrap_err();

@@ -1,5 +1,5 @@
 //! Every REST task route, in JSON and in multipart, answers what the exporter's PyTorch goldens
-//! say: caption and answer strings exactly, embeddings and scores within 1e-4.
+//! say: caption and answer strings exactly, embeddings and scores within the fp32 tolerance.
 
 use mplug2_e2e_tests::{
     Server, ServerOptions, frames_20_video,

@@ -38,6 +38,7 @@ class ExportOptions:
     name: str | None = None
     source_label: str | None = None  # overrides the checkpoint path in the manifest (the demo)
     demo: dict | None = None  # demo provenance (seed, scales) for `verify`
+    finetuned_for: str | None = None  # overrides what the checkpoint's config says (a demo variant)
 
 
 def decoding_for(loaded: LoadedCheckpoint) -> dict:
@@ -88,7 +89,7 @@ def export_package(opts: ExportOptions, loaded: LoadedCheckpoint | None = None) 
         name=opts.name or f"mplug2-{Path(opts.checkpoint).stem}",
         source=opts.source_label or Path(opts.checkpoint).name,
         source_sha256=None if opts.source_label else loaded.sha256,
-        finetuned_for=loaded.finetuned_for,
+        finetuned_for=opts.finetuned_for or loaded.finetuned_for,
         dtype=opts.dtype,
         cfg=loaded.config,
         decoding=decoding_for(loaded),

@@ -147,6 +147,7 @@ fn overrides(args: &DecodingArgs) -> DecodeOverrides {
         beam_size: args.beam_size,
         min_length: args.min_length,
         max_length: args.max_length,
+        ..DecodeOverrides::default()
     }
 }
 

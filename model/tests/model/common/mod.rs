@@ -1,11 +1,16 @@
 //! Shared by the integration tests: the demo package, its PyTorch goldens, the ORT library.
 
+mod joining;
+
+pub use joining::decode_joining;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use mplug2_model::package::Package;
 use mplug2_model::preprocess::MediaLimits;
 use mplug2_model::runtime::RuntimeConfig;
+use mplug2_model::tolerance::scale_of;
 use mplug2_model::{LoadOptions, Model};
 use ndarray::{Array2, ArrayD, Ix2, IxDyn};
 use safetensors::{Dtype, SafeTensors};
@@ -131,6 +136,16 @@ impl Goldens {
         self.f32(name).into_dimensionality::<Ix2>().expect("rank 2")
     }
 
+    /// The decoder's logits' magnitude, from the first-step logits: the scale of beam scores.
+    pub fn logit_scale(&self) -> f32 {
+        self.json["decoder_first_step"]
+            .as_array()
+            .expect("decoder_first_step")
+            .iter()
+            .map(|step| scale_of(self.f32(step["logits"].as_str().expect("name")).iter()))
+            .fold(0.0, f32::max)
+    }
+
     /// A medium's entry in `media` by name.
     pub fn medium(&self, name: &str) -> &Value {
         self.json["media"]
@@ -182,20 +197,13 @@ pub fn usizes(value: &Value) -> Vec<usize> {
         .collect()
 }
 
-/// Largest absolute difference between two same-shape float arrays.
-pub fn max_abs_diff<'a>(
-    a: impl IntoIterator<Item = &'a f32>,
-    b: impl IntoIterator<Item = &'a f32>,
-) -> f32 {
-    let (a, b): (Vec<f32>, Vec<f32>) = (
-        a.into_iter().copied().collect(),
-        b.into_iter().copied().collect(),
-    );
-    assert_eq!(a.len(), b.len(), "compared tensors have different sizes");
-    a.iter()
-        .zip(&b)
-        .map(|(x, y)| (x - y).abs())
-        .fold(0.0, f32::max)
+pub fn f32s(value: &Value) -> Vec<f32> {
+    value
+        .as_array()
+        .expect("number list")
+        .iter()
+        .map(|v| v.as_f64().expect("number") as f32)
+        .collect()
 }
 
 pub fn decode_params(value: &Value) -> mplug2_model::decode::DecodeParams {
@@ -206,5 +214,19 @@ pub fn decode_params(value: &Value) -> mplug2_model::decode::DecodeParams {
         length_penalty: value["length_penalty"].as_f64().expect("length_penalty") as f32,
         bos: value["bos"].as_i64().expect("bos"),
         eos: value["eos"].as_i64().expect("eos"),
+        num_results: 1,
+        strategy: mplug2_model::decode::Strategy::Beam,
     }
+}
+
+/// An image as lossless PNG bytes.
+pub fn png_bytes(image: &image::RgbImage) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
 }

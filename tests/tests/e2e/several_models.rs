@@ -1,0 +1,201 @@
+//! Several packages in one server: the demo and a second demo package (other random weights,
+//! fine-tuned for VQA). Each route answers from the right package by default and by `model`,
+//! equal to that package's own goldens; batches never mix packages; an unknown `model` is
+//! refused with the list; `/v1/models`, `/info` and gRPC `Info` list both; metrics carry `model`.
+
+use mplug2_e2e_tests::{
+    Server, ServerOptions, demo_vqa_package,
+    goldens::{Goldens, assert_close},
+    metrics::scrape,
+    rest::{Rest, floats},
+};
+use mplug2_proto::v1 as pb;
+use serde_json::{Value, json};
+
+const DEMO: &str = "mplug2-demo";
+const VQA: &str = "mplug2-demo-vqa";
+
+async fn two_packages() -> Server {
+    let second = demo_vqa_package();
+    assert!(
+        second.join("manifest.json").exists(),
+        "make models/demo-vqa/manifest.json first (make test-rust does)"
+    );
+    Server::ready(ServerOptions::args(&[
+        "--model-dir",
+        second.to_str().unwrap(),
+    ]))
+    .await
+}
+
+fn vqa_body(
+    goldens: &Goldens,
+    golden: &mplug2_e2e_tests::goldens::Vqa,
+    model: Option<&str>,
+) -> Value {
+    let mut extra = json!({
+        "question": golden.question,
+        "beam_size": golden.params.beam_size,
+        "min_length": golden.params.min_length,
+        "max_length": golden.params.max_length,
+    });
+    if let Some(model) = model {
+        extra["model"] = json!(model);
+    }
+    goldens.media(&golden.media).json_body(extra)
+}
+
+#[tokio::test]
+async fn each_route_answers_from_its_package_by_default_and_by_model() {
+    let server = two_packages().await;
+    let rest = Rest::new(&server);
+    let (demo, second) = (Goldens::load(), Goldens::load_from(&demo_vqa_package()));
+    // VQA goes to the package fine-tuned for it, unless `model` names the other.
+    for (golden, other) in second.vqa().iter().zip(demo.vqa()) {
+        let (status, answer) = rest.post("/v1/vqa", &vqa_body(&second, golden, None)).await;
+        assert_eq!(
+            (status, answer["answer"].as_str()),
+            (200, Some(golden.answer.as_str()))
+        );
+        let (_, answer) = rest
+            .post("/v1/vqa", &vqa_body(&demo, &other, Some(DEMO)))
+            .await;
+        assert_eq!(answer["answer"].as_str(), Some(other.answer.as_str()));
+    }
+    // Caption: neither is fine-tuned for it, the first package answers; `model` picks the other.
+    for (golden, other) in demo.captions().iter().zip(second.captions()) {
+        let (status, answer) = rest
+            .post("/v1/caption", &golden.rest_body(&demo.media(&golden.media)))
+            .await;
+        assert_eq!(
+            (status, answer["caption"].as_str()),
+            (200, Some(golden.text.as_str()))
+        );
+        let mut body = other.rest_body(&second.media(&other.media));
+        body["model"] = json!(VQA);
+        let (_, answer) = rest.post("/v1/caption", &body).await;
+        assert_eq!(answer["caption"].as_str(), Some(other.text.as_str()));
+    }
+    // Embeddings of each package equal its own goldens.
+    for (goldens, model) in [(&demo, DEMO), (&second, VQA)] {
+        for (name, expected) in goldens.media_embeddings().into_iter().take(2) {
+            let item = Value::Object(goldens.media(&name).json_fields());
+            let (status, answer) = rest
+                .post(
+                    "/v1/embeddings",
+                    &json!({ "input": [item], "model": model }),
+                )
+                .await;
+            assert_eq!(status, 200, "{answer}");
+            assert_close(&name, &floats(&answer["data"][0]["embedding"]), &expected);
+            assert_eq!(answer["model"], model);
+        }
+    }
+    // gRPC picks by its `model` field too.
+    let mut grpc = server.grpc_client().await;
+    let golden = &demo.vqa()[0];
+    let answer = grpc
+        .vqa(pb::VqaRequest {
+            media: Some(demo.media(&golden.media).proto()),
+            question: golden.question.clone(),
+            decoding: Some(pb::DecodeOptions {
+                beam_size: Some(golden.params.beam_size),
+                min_length: Some(golden.params.min_length),
+                max_length: Some(golden.params.max_length),
+            }),
+            model: DEMO.into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(answer.answer, golden.answer);
+}
+
+#[tokio::test]
+async fn unknown_models_are_refused_with_the_list_and_both_are_listed() {
+    let server = two_packages().await;
+    let rest = Rest::new(&server);
+    let goldens = Goldens::load();
+    let body = goldens
+        .media("image_97x131")
+        .json_body(json!({ "model": "gpt-4o" }));
+    let (status, refused) = rest.post("/v1/caption", &body).await;
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        message.contains("gpt-4o") && message.contains(DEMO) && message.contains(VQA),
+        "{message}"
+    );
+    let (_, models) = rest.get("/v1/models").await;
+    let models: Value = serde_json::from_str(&models).unwrap();
+    let ids: Vec<&str> = models["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["id"].as_str())
+        .collect();
+    assert_eq!(ids, [DEMO, VQA]);
+    let (_, info) = rest.get("/info").await;
+    let info: Value = serde_json::from_str(&info).unwrap();
+    let packages = info["models"].as_array().unwrap();
+    assert_eq!(packages.len(), 2);
+    assert_eq!(packages[1]["finetuned_for"], "vqa");
+    assert!(
+        packages
+            .iter()
+            .all(|p| p["weight_bytes"].as_u64().unwrap() > 1_000_000)
+    );
+    let grpc_info = server
+        .grpc_client()
+        .await
+        .info(pb::InfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    let names: Vec<&str> = grpc_info.models.iter().map(|m| m.name.as_str()).collect();
+    assert_eq!(names, [DEMO, VQA]);
+}
+
+#[tokio::test]
+async fn batches_never_mix_packages_and_metrics_carry_the_model() {
+    let server = two_packages().await;
+    let (demo, second) = (Goldens::load(), Goldens::load_from(&demo_vqa_package()));
+    // Every golden of both packages at once: had any batch mixed their items, some answer
+    // would be the other package's.
+    let mut cases = Vec::new();
+    for (goldens, model) in [(&demo, DEMO), (&second, VQA)] {
+        for golden in goldens.vqa() {
+            cases.push((
+                vqa_body(goldens, &golden, Some(model)),
+                golden.answer.clone(),
+                model,
+            ));
+        }
+    }
+    let answers = futures::future::join_all(cases.iter().map(|(body, _, _)| {
+        let rest = Rest::new(&server);
+        async move { rest.post("/v1/vqa", body).await }
+    }))
+    .await;
+    for ((_, expected, model), (status, answer)) in cases.iter().zip(answers) {
+        assert_eq!(status, 200, "{answer}");
+        assert_eq!(
+            answer["answer"].as_str(),
+            Some(expected.as_str()),
+            "{model}"
+        );
+    }
+    let scraped = scrape(&Rest::new(&server)).await;
+    for (goldens, model) in [(&demo, DEMO), (&second, VQA)] {
+        let labels = [("task", "vqa"), ("code", "ok"), ("model", model)];
+        let expected = goldens.vqa().len() as f64;
+        assert_eq!(
+            scraped.value("mplug2_requests_total", &labels),
+            expected,
+            "{model}"
+        );
+        let decoder = [("module", "decoder"), ("model", model)];
+        assert!(scraped.value("mplug2_module_items_total", &decoder) >= expected);
+    }
+}
