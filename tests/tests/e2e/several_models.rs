@@ -30,6 +30,11 @@ async fn two_packages() -> Server {
     .await
 }
 
+async fn grpc_info(server: &Server) -> pb::InfoResponse {
+    let mut client = server.grpc_client().await;
+    client.info(pb::InfoRequest {}).await.unwrap().into_inner()
+}
+
 fn vqa_body(
     goldens: &Goldens,
     golden: &mplug2_e2e_tests::goldens::Vqa,
@@ -148,13 +153,7 @@ async fn unknown_models_are_refused_with_the_list_and_both_are_listed() {
             .iter()
             .all(|p| p["weight_bytes"].as_u64().unwrap() > 1_000_000)
     );
-    let grpc_info = server
-        .grpc_client()
-        .await
-        .info(pb::InfoRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let grpc_info = grpc_info(&server).await;
     let names: Vec<&str> = grpc_info.models.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, [DEMO, VQA]);
 }
@@ -234,13 +233,7 @@ async fn an_int8_package_says_int8_and_stays_within_its_bar() {
         .map(|m| (m["name"].as_str().unwrap(), m["dtype"].as_str().unwrap()))
         .collect();
     assert_eq!(dtypes, [(DEMO, "fp32"), (INT8, "int8")]);
-    let grpc_info = server
-        .grpc_client()
-        .await
-        .info(pb::InfoRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let grpc_info = grpc_info(&server).await;
     let dtypes: Vec<(&str, &str)> = grpc_info
         .models
         .iter()
