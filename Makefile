@@ -11,7 +11,7 @@ ARGS ?=
 ORT = $(shell scripts/fetch-ort.sh)
 
 .PHONY: run build test test-rust test-exporter test-deploy test-clients lint bench bench-suite fuzz ort \
-	system-packages system-packages-tests toolchain clean
+	system-packages system-packages-tests toolchain demo-int8 clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC); once
 ## it is ready, scripts/serve.sh prints the playground's and the docs' URLs and a curl to try.
@@ -41,7 +41,7 @@ TEST_SUITES = lint test-rust test-clients test-exporter test-deploy
 test: system-packages-tests toolchain
 	@MAKE="$(MAKE)" scripts/test-suites.sh $(TEST_SUITES)
 
-test-rust: ort models/demo-vqa/manifest.json
+test-rust: ort demo-int8 models/demo-vqa/manifest.json
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) test --workspace
 
 ## A second demo package (other random weights, fine-tuned for VQA, its own PyTorch goldens) for
@@ -93,6 +93,7 @@ bench: ort build
 ## The performance suite of docs/PERFORMANCE.md: ours against the PyTorch eager reference and
 ## against max_batch_size=1, MFU, cache, memory; ~30 min (ARGS="--quick": demo only, ~5 min).
 bench-suite: ort
+	$(MAKE) -C exporter venv-perf
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-suite
 	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-suite $(ARGS)
 
@@ -106,6 +107,10 @@ fuzz:
 
 ort:
 	@scripts/fetch-ort.sh >/dev/null
+
+## The demo package quantized to int8 in models/demo-int8 (ignored; the model tests run it).
+demo-int8:
+	$(MAKE) -C exporter demo-int8
 
 clean:
 	$(CARGO) clean

@@ -200,6 +200,7 @@ impl Model {
         model.provider = provider;
         tracing::info!(
             model = %model.package.manifest().model.name,
+            dtype = %model.package.manifest().model.dtype,
             provider = %model.provider,
             tasks = ?model.tasks.iter().map(|t| t.name()).collect::<Vec<_>>(),
             "model loaded"

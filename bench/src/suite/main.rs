@@ -78,6 +78,12 @@ async fn main() -> Result<(), String> {
     let started = std::time::Instant::now();
     let machine = run::machine();
     eprintln!("machine: {machine}");
+    // The CPU's ISA flags and the int8 GEMM kernel ONNX Runtime picks from them (the exporter's
+    // quantize/isa.py), so that every figure is read against its machine.
+    let isa = python
+        .run(&["isa".to_owned()], &out_dir.join("isa.json"))
+        .unwrap_or_else(|error| json!({ "summary": format!("unknown ({error})") }));
+    eprintln!("ISA: {}", isa["summary"].as_str().unwrap_or(""));
     let mut packages = Vec::new();
     for (path, plan) in &plans {
         let path = if PathBuf::from(path).is_absolute() {
@@ -97,6 +103,7 @@ async fn main() -> Result<(), String> {
         // Written after every package, so that a run cut short keeps what it measured.
         let results = json!({
             "machine": machine,
+            "isa": isa,
             "date": run::date(),
             "command": std::env::args().collect::<Vec<_>>().join(" "),
             "threads": args.threads,

@@ -218,6 +218,11 @@ pub fn markdown(results: &Value, targets: &[Value]) -> String {
     );
     let _ = writeln!(
         s,
+        "{}\n",
+        results["isa"]["summary"].as_str().unwrap_or("ISA: unknown")
+    );
+    let _ = writeln!(
+        s,
         "Command: `{}` ({} threads per side, {:.0} s)\n",
         results["command"].as_str().unwrap_or(""),
         results["threads"],
@@ -397,4 +402,24 @@ pub fn markdown(results: &Value, targets: &[Value]) -> String {
         }
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    #[test]
+    fn the_report_names_the_isa_and_int8_kernel() {
+        let results = json!({
+            "machine": "AMD EPYC, 2 cores",
+            "isa": { "summary": "CPU flags: avx2; absent: avx512_vnni amx_int8. ONNX Runtime int8 GEMM: AVX2" },
+            "date": "today", "command": "suite", "threads": 2, "duration_s": 1.0, "packages": [],
+        });
+        let report = super::markdown(&results, &[]);
+        assert!(report.contains(
+            "CPU flags: avx2; absent: avx512_vnni amx_int8. ONNX Runtime int8 GEMM: AVX2\n"
+        ));
+        let unknown = super::markdown(&json!({ "packages": [] }), &[]);
+        assert!(unknown.contains("ISA: unknown"));
+    }
 }

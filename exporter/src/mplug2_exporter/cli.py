@@ -1,4 +1,4 @@
-"""Command line: `python -m mplug2_exporter export|demo|verify|random-checkpoint`."""
+"""Command line: `python -m mplug2_exporter export|quantize|demo|verify|random-checkpoint`."""
 
 from __future__ import annotations
 
@@ -44,9 +44,28 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--vision-heads", type=int, help="vision attention heads (default: width / 64)")
     export.add_argument("--out", type=Path, required=True, help="package directory to write")
-    export.add_argument("--dtype", choices=["fp32", "fp16"], default="fp32")
+    export.add_argument(
+        "--dtype",
+        choices=["fp32", "fp16", "int8"],
+        default="fp32",
+        help="int8: linear-layer weights int8 per output channel, activations quantized at run time",
+    )
     export.add_argument("--tasks", type=parse_tasks, help="comma-separated subset of the servable tasks")
     export.add_argument("--name", help="model name in the manifest (default: from the file name)")
+
+    quantize = sub.add_parser("quantize", help="fp32 model package -> int8 model package")
+    quantize.add_argument("src", type=Path, metavar="FP32_DIR", help="an fp32 package (export's output)")
+    quantize.add_argument("--out", type=Path, required=True, help="package directory to write")
+    quantize.add_argument("--name", help="model name in the manifest (default: the source's + '-int8')")
+
+    compare = sub.add_parser("compare", help="an int8 package against its fp32 source on fixed inputs")
+    compare.add_argument("fp32", type=Path, metavar="FP32_DIR")
+    compare.add_argument("int8", type=Path, metavar="INT8_DIR")
+    compare.add_argument(
+        "--inputs", type=int, default=50, help="how many of the fixed inputs (every 5th a video)"
+    )
+    compare.add_argument("--no-beams", action="store_true", help="skip the beam searches (the slow part)")
+    compare.add_argument("--json", type=Path, help="also write every figure here")
 
     demo = sub.add_parser("demo", help="the small deterministic demo package with PyTorch goldens")
     demo.add_argument("--out", type=Path, required=True)
@@ -62,7 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     verify.add_argument("--frames", default="1,4,16", help="frame counts to check (comma-separated)")
     verify.add_argument("--batch", type=int, default=2, help="batch size to check (text is padded)")
-    verify.add_argument("--tolerance", type=float, help="max abs diff allowed (default 1e-4 fp32, 5e-2 fp16)")
+    verify.add_argument(
+        "--tolerance",
+        type=float,
+        help="max abs diff allowed (default 1e-4 fp32, 5e-2 fp16; int8 is held to the cosine instead)",
+    )
+    verify.add_argument(
+        "--min-cosine", type=float, help="smallest output cosine allowed (default 0.99 for int8, else none)"
+    )
 
     rand = sub.add_parser("random-checkpoint", help="random weights in the official checkpoint format")
     rand.add_argument("--size", choices=["large", "base", "demo"], required=True)
@@ -71,6 +97,22 @@ def build_parser() -> argparse.ArgumentParser:
     rand.add_argument("--momentum", action="store_true", help="include the *_m copies of a QA checkpoint")
     rand.add_argument("--heads", action="store_true", help="include vision_proj/text_proj/itm_head/temp")
     return parser
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    import json
+
+    from .quantize.compare import compare_packages
+    from .quantize.report import bar_text, markdown_table
+
+    threads = args.threads or 2
+    figures = compare_packages(args.fp32, args.int8, args.inputs, threads, beams=not args.no_beams)
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1) + "\n")
+    print(figures["machine"])
+    print(markdown_table({args.int8.name: figures}))
+    print(f"bar ({bar_text()}): {'met' if figures['bar']['passed'] else 'NOT met'}")
+    return 0 if figures["bar"]["passed"] else 1
 
 
 def run(args: argparse.Namespace) -> int:
@@ -88,6 +130,12 @@ def run(args: argparse.Namespace) -> int:
                 args.name,
             )
         )
+    elif args.command == "quantize":
+        from .quantize.package import quantize_package
+
+        quantize_package(args.src, args.out, name=args.name)
+    elif args.command == "compare":
+        return compare_command(args)
     elif args.command == "demo":
         from .demo.build import build_demo
 
@@ -103,7 +151,8 @@ def run(args: argparse.Namespace) -> int:
         from .verify import verify_package
 
         frames = [int(f) for f in args.frames.split(",")]
-        return 0 if verify_package(args.dir, args.checkpoint, frames, args.batch, args.tolerance) else 1
+        ok = verify_package(args.dir, args.checkpoint, frames, args.batch, args.tolerance, args.min_cosine)
+        return 0 if ok else 1
     elif args.command == "random-checkpoint":
         from .synthetic.sizes import write_random_checkpoint
 

@@ -8,6 +8,11 @@ use serde::{Deserialize, Serialize};
 /// The package format this crate reads.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// The weight dtypes a package may declare (`model.dtype`). Graph inputs and outputs are float32
+/// whatever the dtype, so nothing else on this side depends on it: fp16 and int8 graphs convert or
+/// quantize inside themselves (int8: weights int8, activations quantized at run time).
+pub const DTYPES: [&str; 3] = ["fp32", "fp16", "int8"];
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Manifest {
     pub format_version: u32,
@@ -35,6 +40,7 @@ pub struct ModelInfo {
     pub finetuned_for: Option<String>,
     #[serde(default)]
     pub exporter_version: Option<String>,
+    /// One of [`DTYPES`]; reported in `/info` and the log.
     #[serde(default = "default_dtype")]
     pub dtype: String,
 }

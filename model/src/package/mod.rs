@@ -193,6 +193,13 @@ fn check_semantics(manifest: &Manifest, manifest_path: &Path) -> Result<(), Pack
     {
         return Err(invalid(format!("unknown graph `{name}`")));
     }
+    if !DTYPES.contains(&manifest.model.dtype.as_str()) {
+        return Err(invalid(format!(
+            "model.dtype `{}` is not supported (only {})",
+            manifest.model.dtype,
+            DTYPES.join(", ")
+        )));
+    }
     if !manifest.files.contains_key(TOKENIZER_FILE) {
         return Err(invalid(format!("`files` must list {TOKENIZER_FILE}")));
     }

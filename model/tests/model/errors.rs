@@ -341,6 +341,16 @@ fn manifest_problems_are_typed() {
         "{error}"
     );
 
+    let dir = package_copy();
+    edit_manifest(dir.path(), |m| m["model"]["dtype"] = "int4".into());
+    let error = Package::open(dir.path()).unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("model.dtype `int4` is not supported (only fp32, fp16, int8)"),
+        "{error}"
+    );
+
     let dir = tempfile::tempdir().unwrap();
     assert!(matches!(
         Package::open(dir.path()).unwrap_err(),

@@ -7,6 +7,7 @@ mod common;
 mod errors;
 mod fuzz_replay;
 mod images;
+mod int8;
 mod num_frames;
 mod parity_decode;
 mod parity_graphs;

@@ -2,6 +2,7 @@
 //! fine-tuned for VQA). Each route answers from the right package by default and by `model`,
 //! equal to that package's own goldens; batches never mix packages; an unknown `model` is
 //! refused with the list; `/v1/models`, `/info` and gRPC `Info` list both; metrics carry `model`.
+//! An int8 package beside the fp32 demo is listed as int8 and answers within the int8 bar.
 
 use mplug2_e2e_tests::{
     Server, ServerOptions, demo_vqa_package,
@@ -14,6 +15,7 @@ use serde_json::{Value, json};
 
 const DEMO: &str = "mplug2-demo";
 const VQA: &str = "mplug2-demo-vqa";
+const INT8: &str = "mplug2-demo-int8";
 
 async fn two_packages() -> Server {
     let second = demo_vqa_package();
@@ -26,6 +28,11 @@ async fn two_packages() -> Server {
         second.to_str().unwrap(),
     ]))
     .await
+}
+
+async fn grpc_info(server: &Server) -> pb::InfoResponse {
+    let mut client = server.grpc_client().await;
+    client.info(pb::InfoRequest {}).await.unwrap().into_inner()
 }
 
 fn vqa_body(
@@ -163,13 +170,7 @@ async fn unknown_models_are_refused_with_the_list_and_both_are_listed() {
             .iter()
             .all(|p| p["weight_bytes"].as_u64().unwrap() > 1_000_000)
     );
-    let grpc_info = server
-        .grpc_client()
-        .await
-        .info(pb::InfoRequest {})
-        .await
-        .unwrap()
-        .into_inner();
+    let grpc_info = grpc_info(&server).await;
     let names: Vec<&str> = grpc_info.models.iter().map(|m| m.name.as_str()).collect();
     assert_eq!(names, [DEMO, VQA]);
 }
@@ -247,5 +248,78 @@ async fn packages_over_the_weight_budget_or_with_one_name_refuse_to_start() {
     assert!(
         log.contains(&format!("two packages are named `{DEMO}`")),
         "{log}"
+    );
+}
+
+fn cosine(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    let dot: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+    let norm = |v: &[f32]| v.iter().map(|x| x * x).sum::<f32>().sqrt();
+    dot / (norm(a) * norm(b))
+}
+
+/// The demo quantized to int8 (models/demo-int8, `make demo-int8`) beside the fp32 demo: `/info`
+/// and gRPC `Info` say which package is int8, and its retrieval embeddings stay within the int8
+/// bar (cosine >= 0.99, docs/PERFORMANCE.md "int8 packages") of the fp32 goldens.
+#[tokio::test]
+async fn an_int8_package_says_int8_and_stays_within_its_bar() {
+    let int8 = mplug2_e2e_tests::workspace_root().join("models/demo-int8");
+    assert!(
+        int8.join("manifest.json").exists(),
+        "make demo-int8 first (make test-rust does)"
+    );
+    let server = Server::ready(ServerOptions::args(&[
+        "--model-dir",
+        int8.to_str().unwrap(),
+    ]))
+    .await;
+    let rest = Rest::new(&server);
+    let (_, info) = rest.get("/info").await;
+    let info: Value = serde_json::from_str(&info).unwrap();
+    let dtypes: Vec<(&str, &str)> = info["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["name"].as_str().unwrap(), m["dtype"].as_str().unwrap()))
+        .collect();
+    assert_eq!(dtypes, [(DEMO, "fp32"), (INT8, "int8")]);
+    let grpc_info = grpc_info(&server).await;
+    let dtypes: Vec<(&str, &str)> = grpc_info
+        .models
+        .iter()
+        .map(|m| (m.name.as_str(), m.dtype.as_str()))
+        .collect();
+    assert_eq!(dtypes, [(DEMO, "fp32"), (INT8, "int8")]);
+    let goldens = Goldens::load();
+    let mut cosines = Vec::new();
+    for (name, expected) in goldens.media_embeddings().into_iter().take(2) {
+        let item = Value::Object(goldens.media(&name).json_fields());
+        let body = json!({ "input": [item], "model": INT8 });
+        let (status, answer) = rest.post("/v1/embeddings", &body).await;
+        assert_eq!(
+            (status, answer["model"].as_str()),
+            (200, Some(INT8)),
+            "{answer}"
+        );
+        cosines.push((
+            name,
+            cosine(&floats(&answer["data"][0]["embedding"]), &expected),
+        ));
+    }
+    for (text, expected) in goldens.text_embeddings().into_iter().take(2) {
+        let body = json!({ "input": [text.clone()], "model": INT8 });
+        let (status, answer) = rest.post("/v1/embeddings", &body).await;
+        assert_eq!(status, 200, "{answer}");
+        cosines.push((
+            text,
+            cosine(&floats(&answer["data"][0]["embedding"]), &expected),
+        ));
+    }
+    for (what, cos) in &cosines {
+        assert!(*cos >= 0.99, "{what}: cosine {cos}");
+    }
+    assert!(
+        cosines.iter().any(|(_, cos)| *cos < 0.999_999),
+        "int8 answers equal fp32 ones: did the int8 package answer?"
     );
 }

@@ -1,4 +1,5 @@
-"""Writes one graph to ONNX: trace, optional fp16 conversion, external data for large graphs, check."""
+"""Writes one graph to ONNX: trace, optional fp16 conversion or int8 quantization, external data for
+large graphs, check."""
 
 from __future__ import annotations
 
@@ -16,6 +17,8 @@ from onnxruntime.transformers.onnx_model import OnnxModel
 
 from ..config import ModelConfig
 from ..nn.numerics import fp16_graph_semantics
+from ..quantize.graph import quantize_model
+from ..quantize.recipe import DEFAULT_RECIPE, QUANTIZED_GRAPHS
 from .graphs import GraphSpec, example
 
 OPSET = 17
@@ -85,18 +88,11 @@ def current_umask() -> int:
     return mask
 
 
-def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = False) -> WrittenGraph:
-    path = out_dir / f"{spec.name}.onnx"
-    data = out_dir / f"{spec.name}.onnx.data"
+def save_graph(model: onnx.ModelProto, path: Path) -> WrittenGraph:
+    """Writes `model` to `path`, its weights in `<path>.data` when they exceed 256 MiB, and checks it."""
+    data = path.with_name(path.name + ".data")
     for stale in (path, data):
         stale.unlink(missing_ok=True)
-    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
-        traced = Path(tmp) / "traced.onnx"
-        trace_to_onnx(spec, cfg, traced, fp16)
-        model = onnx.load(str(traced), load_external_data=True)
-    declare_shapes(model, spec)
-    if fp16:
-        model = to_fp16(model)
     size = sum(t.ByteSize() for t in model.graph.initializer)
     external = size >= EXTERNAL_DATA_MIN_BYTES
     onnx.save_model(
@@ -107,8 +103,23 @@ def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, fp16: bool = F
         location=data.name,
         size_threshold=1024,
     )
-    del model
     for written in (path, data) if external else (path,):
         written.chmod(0o666 & ~current_umask())  # onnx writes external data as 0600
     onnx.checker.check_model(str(path))
     return WrittenGraph(path, [data] if external else [])
+
+
+def write_graph(spec: GraphSpec, cfg: ModelConfig, out_dir: Path, dtype: str = "fp32") -> WrittenGraph:
+    path = out_dir / f"{spec.name}.onnx"
+    with tempfile.TemporaryDirectory(dir=out_dir) as tmp:
+        traced = Path(tmp) / "traced.onnx"
+        trace_to_onnx(spec, cfg, traced, fp16=dtype == "fp16")
+        model = onnx.load(str(traced), load_external_data=True)
+    declare_shapes(model, spec)
+    if dtype == "fp16":
+        model = to_fp16(model)
+    elif dtype == "int8" and spec.name in QUANTIZED_GRAPHS:
+        model = quantize_model(model, DEFAULT_RECIPE)
+    written = save_graph(model, path)
+    del model
+    return written

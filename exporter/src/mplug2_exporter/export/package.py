@@ -15,6 +15,7 @@ from tqdm import tqdm
 from ..checkpoint import LoadedCheckpoint, load_checkpoint
 from ..config import bundled_bert_config_path
 from ..pipelines import CAPTION_DECODING, CAPTION_PROMPT, VQA_DECODING
+from ..quantize.recipe import DEFAULT_RECIPE
 from ..tokenizer import build_tokenizer
 from .graphs import graph_specs
 from .manifest import build_manifest
@@ -70,7 +71,7 @@ def export_package(opts: ExportOptions, loaded: LoadedCheckpoint | None = None) 
     for name in bar:
         bar.set_postfix_str(name)
         t0 = time.perf_counter()
-        w = write_graph(specs[name], loaded.config, out, fp16=opts.dtype == "fp16")
+        w = write_graph(specs[name], loaded.config, out, opts.dtype)
         size = sum(p.stat().st_size for p in [w.file, *w.external_data])
         log.info(
             "%s: %s in %.1f s%s",
@@ -103,6 +104,7 @@ def export_package(opts: ExportOptions, loaded: LoadedCheckpoint | None = None) 
         "bert_config": json.loads(Path(bert).read_text()),
         "vision_heads": loaded.config.vision.heads,
         "dtype": opts.dtype,
+        "int8": DEFAULT_RECIPE.to_json() if opts.dtype == "int8" else None,
         "demo": opts.demo,
         "load_report": loaded.report.lines(),
     }

@@ -3,12 +3,16 @@
 reference  time the eager PyTorch baseline on a package      -> JSON
 ort        peak fp32 GEMM, per-module MFU and an op profile   -> JSON
 plot       throughput and p99 against concurrency (PNG)       <- the suite's JSON
+int8       accuracy of int8 packages against fp32 (demo, base, large) -> JSON + markdown
+int8-speed fp32 against int8: one linear layer, vision at batch 8, a decoder step -> JSON + markdown
+isa        the CPU's ISA flags and the ONNX Runtime int8 GEMM kernel they select -> JSON
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from pathlib import Path
 
@@ -39,6 +43,20 @@ def main(argv: list[str] | None = None) -> int:
     plot = sub.add_parser("plot")
     plot.add_argument("--results", type=Path, required=True)
     plot.add_argument("--out-dir", type=Path, required=True)
+    int8 = sub.add_parser("int8")
+    int8.add_argument("--sizes", default="demo,base,large", help="comma-separated: demo, base, large")
+    int8.add_argument("--work-dir", type=Path, default=Path("/work/packages"), help="packages are made here")
+    int8.add_argument("--inputs", type=int, default=50)
+    int8.add_argument("--threads", type=int, default=2)
+    int8.add_argument("--variant", action="append", default=[], help="a recipe variant, on the first size")
+    int8.add_argument("--out", type=Path, required=True, help="JSON; the markdown goes beside it (.md)")
+    speed = sub.add_parser("int8-speed")
+    speed.add_argument("--fp32", type=Path, required=True)
+    speed.add_argument("--int8", type=Path, required=True)
+    speed.add_argument("--threads", type=int, default=2)
+    speed.add_argument("--out", type=Path, required=True, help="JSON; the markdown goes beside it (.md)")
+    isa = sub.add_parser("isa")
+    isa.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
 
     if args.command == "reference":
@@ -49,6 +67,22 @@ def main(argv: list[str] | None = None) -> int:
         from .mfu_plan import run_probes
 
         result = run_probes(args.package, args.threads, args.quick, args.out.parent)
+    elif args.command == "int8":
+        from .int8_study import markdown, run_study
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        result = run_study(args.sizes.split(","), args.work_dir, args.inputs, args.threads, args.variant)
+        args.out.with_suffix(".md").write_text(markdown(result))
+    elif args.command == "isa":
+        from ..quantize.isa import isa_report
+
+        result = isa_report()
+    elif args.command == "int8-speed":
+        from .int8_speed import markdown as speed_markdown
+        from .int8_speed import run_speed
+
+        result = run_speed(args.fp32, args.int8, args.threads)
+        args.out.with_suffix(".md").write_text(speed_markdown(result))
     else:
         from .plots import plot_results
 

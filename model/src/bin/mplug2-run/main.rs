@@ -126,6 +126,7 @@ fn info(model: &Model) -> Value {
     let manifest = model.package().manifest();
     json!({
         "model": manifest.model.name,
+        "dtype": manifest.model.dtype,
         "package": model.package().dir(),
         "provider": model.provider().name(),
         "tasks": model.tasks().iter().map(|t| t.name()).collect::<Vec<_>>(),

@@ -27,6 +27,16 @@ pub fn demo_dir() -> PathBuf {
     repo_root().join("models/demo")
 }
 
+/// The demo package quantized to int8 by the exporter (ignored; `make demo-int8` writes it).
+pub fn int8_demo_dir() -> PathBuf {
+    let dir = repo_root().join("models/demo-int8");
+    assert!(
+        dir.join("manifest.json").is_file(),
+        "models/demo-int8 is missing: `make demo-int8` (python -m mplug2_exporter quantize models/demo --out models/demo-int8)"
+    );
+    dir
+}
+
 pub fn goldens_dir() -> PathBuf {
     demo_dir().join("goldens")
 }
