@@ -142,8 +142,10 @@ fn medium_fields(context: &SchemaContext<'_>) -> Vec<&'static str> {
     fields
 }
 
-/// A body holding exactly one medium beside `properties` (`required` among them), no other field.
-pub fn body_schema(context: &SchemaContext<'_>, properties: Json, required: &[&str]) -> Json {
+/// A body holding exactly one medium beside `properties` (`required` among them) and the optional
+/// `model`, no other field.
+pub fn body_schema(context: &SchemaContext<'_>, mut properties: Json, required: &[&str]) -> Json {
+    properties["model"] = super::schema::model(&context.models);
     let variants: Vec<Json> = medium_fields(context)
         .into_iter()
         .map(|field| {
