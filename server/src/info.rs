@@ -82,6 +82,7 @@ pub struct Limits {
     pub max_video_duration_s: u64,
     pub max_queue_items: u64,
     pub max_pending_requests: u32,
+    pub max_concurrent_fetches: u32,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -128,6 +129,7 @@ impl Settings {
                 max_video_duration_s: media.max_video_duration_s,
                 max_queue_items: config.protection.max_queue_items,
                 max_pending_requests: config.protection.max_pending_requests,
+                max_concurrent_fetches: config.media_urls.max_concurrent_fetches,
             },
             batching: Batching {
                 max_batch_delay_ms: batching.max_batch_delay_ms,

@@ -69,6 +69,7 @@ fn info_message(info: ServerInfo) -> pb::InfoResponse {
             max_video_duration_s: limits.max_video_duration_s,
             max_queue_items: limits.max_queue_items,
             max_pending_requests: limits.max_pending_requests,
+            max_concurrent_fetches: limits.max_concurrent_fetches,
         }),
         batching: Some(pb::Batching {
             max_batch_delay_ms: info.batching.max_batch_delay_ms,

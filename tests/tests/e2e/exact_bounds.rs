@@ -184,6 +184,21 @@ async fn simultaneous_fetches_beyond_the_bound_are_refused_at_once() {
     ]))
     .await;
     let rest = Arc::new(Rest::fresh_connections(&server));
+    // The bound is shown where every limit is: /info and gRPC Info.
+    let (_, info) = rest.get("/info").await;
+    let info: Value = serde_json::from_str(&info).unwrap();
+    assert_eq!(info["limits"]["max_concurrent_fetches"], BOUND);
+    let grpc_info = server
+        .grpc_client()
+        .await
+        .info(mplug2_proto::v1::InfoRequest {})
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        grpc_info.limits.unwrap().max_concurrent_fetches,
+        BOUND as u32
+    );
     let body = Arc::new(json!({
         "image_url": format!("http://localhost:{port}/image.png"),
         "beam_size": golden.params.beam_size,
