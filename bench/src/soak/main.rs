@@ -61,6 +61,10 @@ struct Args {
     #[arg(long, default_value_t = 2)]
     threads: usize,
 
+    /// The server binary (default: target/release/mplug2-serve of this workspace).
+    #[arg(long)]
+    server_bin: Option<PathBuf>,
+
     /// Where soak.json and soak.md go.
     #[arg(long, default_value = "bench/results-soak")]
     out_dir: PathBuf,
@@ -76,7 +80,8 @@ async fn main() -> Result<(), String> {
         return Err("--minutes, --load-fraction and --sample-s must be positive".into());
     }
     let root = workspace_root();
-    let binary = root.join("target/release/mplug2-serve");
+    let binary =
+        (args.server_bin.clone()).unwrap_or_else(|| root.join("target/release/mplug2-serve"));
     if !binary.exists() {
         return Err(format!("{} not found: run `make soak`", binary.display()));
     }
