@@ -20,8 +20,9 @@ pub fn machine() -> String {
         })
         .and_then(|kb| kb.parse::<f64>().ok())
         .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    let avx2 = cpuinfo.contains(" avx2");
     let avx512 = cpuinfo.contains("avx512f");
-    format!("{model}, {cores} cores, {memory:.0} GiB, AVX-512: {avx512}")
+    format!("{model}, {cores} cores, {memory:.0} GiB, AVX2: {avx2}, AVX-512: {avx512}")
 }
 
 pub fn date() -> String {

@@ -80,8 +80,12 @@ async fn main() -> Result<(), String> {
         return Err("--minutes, --load-fraction and --sample-s must be positive".into());
     }
     let root = workspace_root();
-    let binary =
-        (args.server_bin.clone()).unwrap_or_else(|| root.join("target/release/mplug2-serve"));
+    // Relative to the workspace, as every path of the soak.
+    let binary = root.join(
+        args.server_bin
+            .as_deref()
+            .unwrap_or("target/release/mplug2-serve".as_ref()),
+    );
     if !binary.exists() {
         return Err(format!("{} not found: run `make soak`", binary.display()));
     }

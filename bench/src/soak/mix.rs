@@ -75,12 +75,7 @@ impl Mix {
             ("frames grpc", Task::Caption, rpc(Task::Caption, &frames), 1),
             ("image grpc", Task::Vqa, rpc(Task::Vqa, &image), 3),
             ("video rest", Task::Vqa, rest(Task::Vqa, &video), 1),
-            (
-                "text rest",
-                Task::EmbedText,
-                rest(Task::EmbedText, &image),
-                3,
-            ),
+            ("rest", Task::EmbedText, rest(Task::EmbedText, &image), 3),
             (
                 "jpeg grpc",
                 Task::EmbedImage,

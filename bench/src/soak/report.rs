@@ -102,7 +102,11 @@ pub fn markdown(report: &Value) -> String {
         tasks.join(" | "),
         " ---: |".repeat(tasks.len())
     );
-    let pair = |l: &Value| format!("{:.0}/{:.0}", f(l, "p50_ms"), f(l, "p99_ms"));
+    // A window without an answer of a task has no percentile: "–".
+    let pair = |l: &Value| match l["count"].as_u64() {
+        Some(0) => "–".to_owned(),
+        _ => format!("{:.0}/{:.0}", f(l, "p50_ms"), f(l, "p99_ms")),
+    };
     for w in &samples {
         let per_task: Vec<String> = tasks.iter().map(|t| pair(&w["per_task"][t])).collect();
         let _ = writeln!(
@@ -131,7 +135,10 @@ mod tests {
             "t_s": 10.0, "rss_bytes": 1048576.0, "queue_depth": 2.0, "offered": 5,
             "counts": { "ok": 4, "failed": 0, "cancelled": 1, "expired": 0 },
             "latency": { "p50_ms": 10.0, "p99_ms": 20.0 },
-            "per_task": { "caption": { "p50_ms": 30.0, "p99_ms": 40.0 } },
+            "per_task": {
+                "caption": { "count": 3, "p50_ms": 30.0, "p99_ms": 40.0 },
+                "vqa": { "count": 0, "p50_ms": 0.0, "p99_ms": 0.0 },
+            },
         });
         let report = json!({
             "verdict": { "passed": false, "memory": check(true), "p99": check(false), "failures": check(true) },
@@ -140,6 +147,6 @@ mod tests {
         let text = super::markdown(&report);
         assert!(text.contains("**Verdict: FAILED**"));
         assert!(text.contains("p99 not drifting: **FAIL**"));
-        assert!(text.contains("| 10 | 1.0 | 2.0 | 5 | 4 | 0 | 1 | 0 | 10/20 | 30/40 |"));
+        assert!(text.contains("| 10 | 1.0 | 2.0 | 5 | 4 | 0 | 1 | 0 | 10/20 | 30/40 | – |"));
     }
 }
