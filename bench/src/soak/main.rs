@@ -228,6 +228,11 @@ async fn main() -> Result<(), String> {
         &serde_json::to_string_pretty(&report).unwrap_or_default(),
     )?;
     write(&out_dir.join("soak.md"), &markdown)?;
+    // The server's own account of a failure; its log lives in a directory removed with it.
+    let log_text = server.log();
+    let lines: Vec<&str> = log_text.lines().collect();
+    let tail = lines[lines.len().saturating_sub(500)..].join("\n");
+    write(&out_dir.join("server-log-tail.txt"), &tail)?;
     println!("{markdown}");
     eprintln!("report in {}", out_dir.display());
     drop(server);
