@@ -6,6 +6,7 @@
 
 mod load;
 mod mix;
+mod plot;
 mod report;
 mod sample;
 mod verdict;
@@ -228,6 +229,7 @@ async fn main() -> Result<(), String> {
         &serde_json::to_string_pretty(&report).unwrap_or_default(),
     )?;
     write(&out_dir.join("soak.md"), &markdown)?;
+    write(&out_dir.join("soak.svg"), &plot::svg(&samples))?;
     // The server's own account of a failure; its log lives in a directory removed with it.
     let log_text = server.log();
     let lines: Vec<&str> = log_text.lines().collect();

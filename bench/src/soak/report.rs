@@ -90,6 +90,10 @@ pub fn markdown(report: &Value) -> String {
             f(&item["latency"], "p99_ms")
         );
     }
+    let _ = writeln!(
+        s,
+        "\n![memory, latency and queue depth over the run](soak.svg)"
+    );
     let samples = report["samples"].as_array().cloned().unwrap_or_default();
     let tasks: Vec<String> = samples
         .first()
