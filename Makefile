@@ -10,7 +10,7 @@ ARGS ?=
 # The ONNX Runtime library; scripts/fetch-ort.sh downloads it from PyPI into .ort/ once.
 ORT = $(shell scripts/fetch-ort.sh)
 
-.PHONY: run build test test-rust test-exporter test-deploy test-clients lint bench bench-suite fuzz ort \
+.PHONY: run build test test-rust test-exporter test-deploy test-clients lint bench bench-suite soak fuzz ort \
 	system-packages system-packages-tests toolchain demo-int8 clean
 
 ## Build (release) and serve the committed demo package on :8080 (REST) and :50051 (gRPC); once
@@ -96,6 +96,13 @@ bench-suite: ort
 	$(MAKE) -C exporter venv-perf
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-suite
 	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-suite $(ARGS)
+
+## The soak of docs/RELIABILITY.md: the release server on the demo package under a mixed open-loop
+## load at ~70% of its measured capacity for 20 minutes (`ARGS="--minutes 5"`), sampled every 10 s;
+## writes bench/results-soak/soak.{md,json} and exits non-zero on a failed verdict. Not in `make test`.
+soak: system-packages toolchain ort
+	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-soak
+	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-soak $(ARGS)
 
 ## Every cargo-fuzz target for FUZZ_SECONDS each, one after another, at low priority (needs the
 ## nightly toolchain and `cargo install cargo-fuzz`; see docs/fuzzing.md). `make fuzz

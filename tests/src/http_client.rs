@@ -26,12 +26,12 @@ pub async fn post_json(
     url: &str,
     body: &serde_json::Value,
 ) -> Result<(), String> {
-    let response = client
-        .post(url)
-        .json(body)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?;
+    send_checked(client.post(url).json(body)).await
+}
+
+/// Sends a prepared request and reads the answer, with `post_json`'s errors.
+pub async fn send_checked(request: reqwest::RequestBuilder) -> Result<(), String> {
+    let response = request.send().await.map_err(|e| e.to_string())?;
     let status = response.status();
     let text = response.text().await.map_err(|e| e.to_string())?;
     if status.is_success() {

@@ -1,6 +1,8 @@
 //! One request of a benchmarked task, over REST (JSON, base64 media) or gRPC.
 
-use mplug2_e2e_tests::{http_client::post_json, media::TestMedia};
+use std::time::Duration;
+
+use mplug2_e2e_tests::{http_client::send_checked, media::TestMedia};
 use mplug2_proto::v1::{self as pb, inference_client::InferenceClient};
 use serde_json::{Value, json};
 use tonic::transport::Channel;
@@ -13,7 +15,12 @@ pub enum Task {
     Vqa,
     EmbedImage,
     EmbedText,
+    Match,
+    Classify,
 }
+
+/// The texts of a match request and the labels of a classify request.
+const TEXTS: [&str; 2] = ["a man is playing a guitar", "a dog runs on the beach"];
 
 impl Task {
     pub fn name(self) -> &'static str {
@@ -22,6 +29,8 @@ impl Task {
             Task::Vqa => "vqa",
             Task::EmbedImage => "embed_image",
             Task::EmbedText => "embed_text",
+            Task::Match => "match",
+            Task::Classify => "classify",
         }
     }
 }
@@ -76,6 +85,8 @@ impl Call {
                 "/v1/embeddings",
                 json!({ "input": ["a man is playing a guitar"] }),
             ),
+            Task::Match => ("/v1/match", media.json_body(json!({ "texts": TEXTS }))),
+            Task::Classify => ("/v1/classify", media.json_body(json!({ "labels": TEXTS }))),
         };
         Call::Rest {
             client: client.clone(),
@@ -100,8 +111,21 @@ impl Call {
 
     /// Sends the request; `Err` carries the status and message of a failed answer.
     pub async fn send(&mut self) -> Result<(), String> {
+        self.send_within(None).await
+    }
+
+    /// Sends the request with the client's own deadline, if any (`x-request-timeout-ms` over
+    /// REST, the gRPC deadline otherwise).
+    pub async fn send_within(&mut self, deadline: Option<Duration>) -> Result<(), String> {
         match self {
-            Call::Rest { client, url, body } => post_json(client, url, body).await,
+            Call::Rest { client, url, body } => {
+                let mut request = client.post(url.as_str()).json(body);
+                if let Some(deadline) = deadline {
+                    request =
+                        request.header("x-request-timeout-ms", deadline.as_millis().to_string());
+                }
+                send_checked(request).await
+            }
             Call::Grpc {
                 client,
                 task,
@@ -109,20 +133,49 @@ impl Call {
                 question,
             } => {
                 let media = Some(media.clone());
+                let texts = || TEXTS.map(str::to_owned).to_vec();
                 let result = match task {
                     Task::Caption => client
-                        .caption(pb::CaptionRequest {
-                            media,
-                            ..Default::default()
-                        })
+                        .caption(with_deadline(
+                            deadline,
+                            pb::CaptionRequest {
+                                media,
+                                ..Default::default()
+                            },
+                        ))
                         .await
                         .map(drop),
                     Task::Vqa => client
-                        .vqa(pb::VqaRequest {
-                            media,
-                            question: question.clone(),
-                            ..Default::default()
-                        })
+                        .vqa(with_deadline(
+                            deadline,
+                            pb::VqaRequest {
+                                media,
+                                question: question.clone(),
+                                ..Default::default()
+                            },
+                        ))
+                        .await
+                        .map(drop),
+                    Task::Match => client
+                        .r#match(with_deadline(
+                            deadline,
+                            pb::MatchRequest {
+                                media,
+                                texts: texts(),
+                                ..Default::default()
+                            },
+                        ))
+                        .await
+                        .map(drop),
+                    Task::Classify => client
+                        .classify(with_deadline(
+                            deadline,
+                            pb::ClassifyRequest {
+                                media,
+                                labels: texts(),
+                                ..Default::default()
+                            },
+                        ))
                         .await
                         .map(drop),
                     Task::EmbedImage | Task::EmbedText => {
@@ -136,10 +189,13 @@ impl Call {
                             embed_input(media)
                         };
                         client
-                            .embed(pb::EmbedRequest {
-                                inputs: vec![input],
-                                ..Default::default()
-                            })
+                            .embed(with_deadline(
+                                deadline,
+                                pb::EmbedRequest {
+                                    inputs: vec![input],
+                                    ..Default::default()
+                                },
+                            ))
                             .await
                             .map(drop)
                     }
@@ -160,4 +216,13 @@ fn embed_input(media: Option<pb::Media>) -> pb::EmbedInput {
         M::ImageUrl(_) | M::VideoUrl(_) => None,
     });
     pb::EmbedInput { kind }
+}
+
+/// A gRPC request carrying the client's deadline (sent as `grpc-timeout`).
+fn with_deadline<T>(deadline: Option<Duration>, message: T) -> tonic::Request<T> {
+    let mut request = tonic::Request::new(message);
+    if let Some(deadline) = deadline {
+        request.set_timeout(deadline);
+    }
+    request
 }

@@ -4,13 +4,12 @@
 //! and gRPC with batching on and with `--max-batch-size 1`; then it prints every target of
 //! issue 7 with its ratio and writes the results (JSON, markdown) and the plots.
 
-mod call;
 mod plan;
-mod probe;
 mod python;
 mod run;
 mod targets;
-mod window;
+
+use mplug2_bench::{call, probe, window};
 
 use std::path::PathBuf;
 
