@@ -92,7 +92,7 @@ impl Package {
         self.graph_weights().iter().map(|(_, bytes)| bytes).sum()
     }
 
-    /// Each loaded graph's bytes, keyed by its sha256 (its path when the manifest has none), so
+    /// Each loaded graph's bytes, keyed by `graph_digest` (its path when the manifest has none), so
     /// that graphs two packages share are counted once.
     pub fn graph_weights(&self) -> Vec<(String, u64)> {
         let size = |file: &str| std::fs::metadata(self.dir.join(file)).map_or(0, |m| m.len());

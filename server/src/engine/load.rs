@@ -126,16 +126,18 @@ fn check_names(packages: &[Package]) -> Result<(), LoadError> {
 }
 
 fn check_budget(packages: &[Package], limit: u64) -> Result<(), LoadError> {
-    let each: Vec<(String, u64)> = packages
-        .iter()
-        .map(|p| (p.manifest().model.name.clone(), p.weight_bytes()))
-        .collect();
-    for (name, bytes) in &each {
+    // Each package's graphs read once: its own total, and (a graph two packages share is loaded
+    // once, so it weighs once) the distinct graphs of all.
+    let mut distinct: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut each: Vec<(String, u64)> = Vec::with_capacity(packages.len());
+    for package in packages {
+        let graphs = package.graph_weights();
+        let name = package.manifest().model.name.clone();
+        let bytes = graphs.iter().map(|(_, bytes)| bytes).sum();
         tracing::info!(model = name, weight_bytes = bytes, "package weights");
+        distinct.extend(graphs);
+        each.push((name, bytes));
     }
-    // A graph two packages share is loaded once, so it weighs once.
-    let distinct: std::collections::HashMap<String, u64> =
-        packages.iter().flat_map(Package::graph_weights).collect();
     let total = distinct.values().sum();
     tracing::info!(
         weight_bytes = total,
