@@ -2,7 +2,7 @@
 
 use crate::decode::{BeamError, OverrideError, SamplingError};
 use crate::package::PackageError;
-use crate::preprocess::MediaError;
+use crate::preprocess::{MediaError, StopReason};
 use crate::runtime::RuntimeError;
 use crate::tasks::Task;
 use crate::text::TextError;
@@ -58,6 +58,15 @@ impl ModelError {
                 | MediaError::NoFrames
                 | MediaError::NumFrames { .. } => ErrorKind::InvalidRequest,
                 MediaError::Decoder(_) => ErrorKind::Internal,
+                MediaError::Stopped {
+                    reason: StopReason::DeadlinePassed,
+                    ..
+                } => ErrorKind::Timeout,
+                // Nobody waits for the answer any more.
+                MediaError::Stopped {
+                    reason: StopReason::Cancelled,
+                    ..
+                } => ErrorKind::Unavailable,
             },
             ModelError::Text(error) => match error {
                 TextError::NotUtf8 { .. } | TextError::Empty { .. } => ErrorKind::InvalidRequest,

@@ -81,6 +81,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             &config.media_urls,
             &limits.media,
             config.serving.retry_after_s,
+            &metrics,
         ),
     });
     let ops = Arc::new(OpsState {

@@ -4,6 +4,7 @@
 use std::{
     io::Write,
     process::{Command, Stdio},
+    time::{Duration, Instant},
 };
 
 use prometheus_parse::{Sample, Scrape, Value};
@@ -35,6 +36,19 @@ pub async fn scrape(rest: &Rest) -> Scraped {
     let scrape =
         Scrape::parse(text.lines().map(|line| Ok(line.to_owned()))).expect("/metrics parses");
     Scraped { text, scrape }
+}
+
+/// Scrapes until `done` holds, within a minute (a hang, not a timing assertion).
+pub async fn until(rest: &Rest, what: &str, done: impl Fn(&Scraped) -> bool) -> Scraped {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let scraped = scrape(rest).await;
+        if done(&scraped) {
+            return scraped;
+        }
+        assert!(Instant::now() < deadline, "never saw: {what}");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
 }
 
 fn matches(sample: &Sample, labels: &[(&str, &str)]) -> bool {

@@ -35,6 +35,16 @@ pub struct ServerOptions {
     pub args: Vec<String>,
 }
 
+/// Media URLs on, fetched from `localhost` (a loopback address), as the media URL tests need.
+pub const LOOPBACK_MEDIA_URLS: [&str; 6] = [
+    "--media-urls",
+    "true",
+    "--media-url-allowed-hosts",
+    "localhost",
+    "--media-url-allow-private-addresses",
+    "true",
+];
+
 impl ServerOptions {
     pub fn args(args: &[&str]) -> ServerOptions {
         ServerOptions {

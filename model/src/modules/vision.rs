@@ -1,13 +1,14 @@
 //! The `vision` graph: VideoFormer + universal layers + `visn_emb_norm`.
 
 use ndarray::{Array5, Axis, s};
+use ort::session::SessionOutputs;
 
 use super::Embeddings;
 use super::io::{owned_input, unpad_rows, view_input};
 use crate::ModelError;
 use crate::package::{GraphName, Package};
 use crate::preprocess::PixelValues;
-use crate::runtime::{Graph, Runtime};
+use crate::runtime::{Graph, Runtime, Termination};
 
 const INPUT: &str = "pixel_values";
 const OUTPUT: &str = "vision_embeds";
@@ -43,6 +44,28 @@ impl VisionEncoder {
     /// Encodes a batch; every item must have the same frame count (the temporal convolution
     /// would see padded frames, so frames are never padded).
     pub fn run(&self, batch: &[&PixelValues]) -> Result<Vec<Embeddings>, ModelError> {
+        self.encode(batch, None)
+    }
+
+    /// Options for a run that another thread may stop (`run_terminable`).
+    pub fn termination(&self) -> Result<Termination, ModelError> {
+        Ok(self.graph.termination()?)
+    }
+
+    /// `run`, stopped part-way (an error) once `termination` is terminated.
+    pub fn run_terminable(
+        &self,
+        batch: &[&PixelValues],
+        termination: &Termination,
+    ) -> Result<Vec<Embeddings>, ModelError> {
+        self.encode(batch, Some(termination))
+    }
+
+    fn encode(
+        &self,
+        batch: &[&PixelValues],
+        termination: Option<&Termination>,
+    ) -> Result<Vec<Embeddings>, ModelError> {
         let Some(first) = batch.first() else {
             return Ok(Vec::new());
         };
@@ -80,8 +103,10 @@ impl VisionEncoder {
         };
         let lengths = vec![1 + frames * self.patches_per_frame; batch.len()];
         let name = self.graph.name();
-        Ok(self.graph.run(vec![input], |outputs| {
-            unpad_rows(outputs, name, OUTPUT, &lengths)
-        })?)
+        let read = |outputs: &SessionOutputs<'_>| unpad_rows(outputs, name, OUTPUT, &lengths);
+        Ok(match termination {
+            Some(termination) => self.graph.run_terminable(vec![input], read, termination),
+            None => self.graph.run(vec![input], read),
+        }?)
     }
 }

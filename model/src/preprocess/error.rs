@@ -1,4 +1,4 @@
-use super::MediaLimit;
+use super::{MediaLimit, StopReason};
 
 /// Why a piece of media cannot be turned into pixel values.
 #[derive(Debug, thiserror::Error)]
@@ -24,4 +24,15 @@ pub enum MediaError {
     NumFrames { value: usize },
     #[error("video decoder failed: {0}")]
     Decoder(String),
+    /// The request was cancelled or its deadline passed while its media was decoded.
+    #[error("{}", stopped_message(*reason, *decoded))]
+    Stopped { reason: StopReason, decoded: usize },
+}
+
+fn stopped_message(reason: StopReason, decoded: usize) -> String {
+    let why = match reason {
+        StopReason::Cancelled => "the request was cancelled",
+        StopReason::DeadlinePassed => "the request's deadline passed",
+    };
+    format!("media decoding stopped after {decoded} frames: {why}")
 }

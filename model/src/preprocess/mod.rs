@@ -9,6 +9,7 @@ mod pixels;
 mod preprocessor;
 mod resize;
 mod sampling;
+mod stop;
 mod video;
 
 pub use error::MediaError;
@@ -19,4 +20,5 @@ pub use pixels::{FrameTransform, PixelValues};
 pub use preprocessor::Preprocessor;
 pub use resize::nearest_source_indices;
 pub use sampling::middle_indices;
-pub use video::{SampledVideo, decode_video};
+pub use stop::{Stop, StopReason};
+pub use video::{SampledVideo, decode_video, decode_video_until};

@@ -7,8 +7,8 @@ use image::RgbImage;
 use super::image_decode::{check_image_header, decode_image};
 use super::pixels::{FrameTransform, PixelValues};
 use super::sampling::middle_indices;
-use super::video::decode_video;
-use super::{Media, MediaError, MediaLimit, MediaLimits};
+use super::video::decode_video_until;
+use super::{Media, MediaError, MediaLimit, MediaLimits, Stop};
 use crate::package::PreprocessConfig;
 
 /// Decodes, samples, resizes and normalizes media for the vision graph.
@@ -58,6 +58,17 @@ impl Preprocessor {
         media: Media,
         num_frames: Option<usize>,
     ) -> Result<PixelValues, MediaError> {
+        self.prepare_frames_until(media, num_frames, &Stop::never())
+    }
+
+    /// `prepare_frames`, asking `stop` between a video's packets and a frame list's frames
+    /// whether to go on (a single image decodes in one call).
+    pub fn prepare_frames_until(
+        &self,
+        media: Media,
+        num_frames: Option<usize>,
+        stop: &Stop,
+    ) -> Result<PixelValues, MediaError> {
         let num_frames = match num_frames {
             Some(0) => return Err(MediaError::NumFrames { value: 0 }),
             Some(n) => n,
@@ -69,10 +80,10 @@ impl Preprocessor {
                 Ok(self.transform.apply(&[&image]))
             }
             Media::Video(bytes) => {
-                let video = decode_video(bytes, num_frames, &self.limits)?;
+                let video = decode_video_until(bytes, num_frames, &self.limits, stop)?;
                 Ok(self.from_frames(&video.frames))
             }
-            Media::Frames(images) => self.prepare_frame_list(&images, num_frames),
+            Media::Frames(images) => self.prepare_frame_list(&images, num_frames, stop),
         }
     }
 
@@ -87,6 +98,7 @@ impl Preprocessor {
         &self,
         images: &[Vec<u8>],
         num_frames: usize,
+        stop: &Stop,
     ) -> Result<PixelValues, MediaError> {
         if images.is_empty() {
             return Err(MediaError::Empty { what: "frame list" });
@@ -103,6 +115,7 @@ impl Preprocessor {
             let frame = match decoded.iter().find(|(i, _)| *i == index) {
                 Some((_, frame)) => Arc::clone(frame),
                 None => {
+                    stop.check(decoded.len())?;
                     let frame = Arc::new(decode_image(&images[index], &self.limits)?);
                     decoded.push((index, Arc::clone(&frame)));
                     frame

@@ -22,7 +22,7 @@ use ffmpeg_next as ffmpeg;
 use image::RgbImage;
 
 use super::sampling::middle_indices;
-use super::{MediaError, MediaLimit, MediaLimits};
+use super::{MediaError, MediaLimit, MediaLimits, Stop};
 
 const SERVED_CODECS: [(Id, &str); 6] = [
     (Id::H264, "H.264"),
@@ -50,6 +50,16 @@ pub fn decode_video(
     num_frames: usize,
     limits: &MediaLimits,
 ) -> Result<SampledVideo, MediaError> {
+    decode_video_until(bytes, num_frames, limits, &Stop::never())
+}
+
+/// `decode_video`, asking `stop` before every packet whether to go on.
+pub fn decode_video_until(
+    bytes: Vec<u8>,
+    num_frames: usize,
+    limits: &MediaLimits,
+    stop: &Stop,
+) -> Result<SampledVideo, MediaError> {
     if bytes.is_empty() {
         return Err(MediaError::Empty { what: "video" });
     }
@@ -57,9 +67,9 @@ pub fn decode_video(
     let container = sniff_container(&bytes)?;
     init_ffmpeg()?;
     let data: Arc<[u8]> = bytes.into();
-    let packets = count_packets(&data, container, limits)?;
+    let packets = count_packets(&data, container, limits, stop)?;
     let indices = middle_indices(num_frames, packets);
-    let decoded = decode_selected(&data, container, &indices, limits)?;
+    let decoded = decode_selected(&data, container, &indices, limits, stop)?;
     if let Some(frames) = decoded.frames_for(&indices) {
         return Ok(SampledVideo {
             frames,
@@ -74,7 +84,7 @@ pub fn decode_video(
     }
     tracing::debug!(packets, frame_count, "decoded fewer frames than packets");
     let indices = middle_indices(num_frames, frame_count);
-    let frames = decode_selected(&data, container, &indices, limits)?
+    let frames = decode_selected(&data, container, &indices, limits, stop)?
         .frames_for(&indices)
         .ok_or(MediaError::NoFrames)?;
     Ok(SampledVideo {
@@ -201,6 +211,7 @@ fn count_packets(
     data: &Arc<[u8]>,
     container: Container,
     limits: &MediaLimits,
+    stop: &Stop,
 ) -> Result<usize, MediaError> {
     let mut video = open(data, container, limits)?;
     let mut count = 0usize;
@@ -208,6 +219,7 @@ fn count_packets(
     let mut end = 0i64;
     for (stream, packet) in video.input.packets() {
         if stream.index() == video.stream {
+            stop.check(0)?;
             count += 1;
             limits.check(MediaLimit::VideoFrames, count as u64)?;
             if let Some(pts) = packet.pts() {
@@ -247,6 +259,7 @@ fn decode_selected(
     container: Container,
     indices: &[usize],
     limits: &MediaLimits,
+    stop: &Stop,
 ) -> Result<Decoded, MediaError> {
     let mut video = open(data, container, limits)?;
     let parameters = video
@@ -268,6 +281,7 @@ fn decode_selected(
         if stream.index() != video.stream {
             continue;
         }
+        stop.check(sink.next_index)?;
         // A corrupt packet is skipped, as decoders conceal errors; an empty result fails below.
         // EAGAIN (output pending) cannot follow a full drain, but if it does: drain, resend once.
         let mut sent = decoder.send_packet(&packet);

@@ -1,7 +1,7 @@
 //! One ONNX graph in one session, shareable between threads.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use ort::ep;
 use ort::session::builder::{GraphOptimizationLevel, SessionBuilder};
@@ -116,17 +116,67 @@ impl Graph {
         inputs: Vec<(String, SessionInputValue<'v>)>,
         read: impl FnOnce(&SessionOutputs<'_>) -> Result<R, RuntimeError>,
     ) -> Result<R, RuntimeError> {
+        self.run_with(inputs, read, self.run_options.as_ref().map(|o| &o.0))
+    }
+
+    /// Options for one run that another thread may stop (`run_terminable`), configured as this
+    /// graph's other runs are.
+    pub fn termination(&self) -> Result<Termination, RuntimeError> {
+        let options = match self.run_options {
+            Some(_) => arena_shrinkage().map(|shrink| shrink.0),
+            None => RunOptions::new(),
+        }
+        .map_err(|error| RuntimeError::ort(format!("configuring a run of {}", self.name), error))?;
+        Ok(Termination(Arc::new(options)))
+    }
+
+    /// `run`, stopped part-way (an error) once `termination` is terminated: ONNX Runtime looks
+    /// at the flag between nodes.
+    pub fn run_terminable<'v, R>(
+        &self,
+        inputs: Vec<(String, SessionInputValue<'v>)>,
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<R, RuntimeError>,
+        termination: &Termination,
+    ) -> Result<R, RuntimeError> {
+        self.run_with(inputs, read, Some(&termination.0))
+    }
+
+    fn run_with<'v, R>(
+        &self,
+        inputs: Vec<(String, SessionInputValue<'v>)>,
+        read: impl FnOnce(&SessionOutputs<'_>) -> Result<R, RuntimeError>,
+        options: Option<&RunOptions>,
+    ) -> Result<R, RuntimeError> {
         // A panic elsewhere while holding the lock leaves the session usable: recover the guard.
         let mut session = self
             .session
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        let outputs = match &self.run_options {
-            Some(ShrinkArena(options)) => session.run_with_options(inputs, options),
+        let outputs = match options {
+            Some(options) => session.run_with_options(inputs, options),
             None => session.run(inputs),
         }
         .map_err(|error| RuntimeError::ort(format!("running {}", self.name), error))?;
         read(&outputs)
+    }
+}
+
+/// The options of one run that another thread can stop (cheap to clone).
+#[derive(Clone)]
+pub struct Termination(Arc<RunOptions>);
+
+impl Termination {
+    /// Asks the run to stop at its next node; a run not started yet stops at once.
+    pub fn terminate(&self) {
+        if let Err(error) = self.0.terminate() {
+            tracing::warn!(%error, "could not ask a run to stop");
+        }
+    }
+}
+
+impl std::fmt::Debug for Termination {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Termination")
     }
 }
 

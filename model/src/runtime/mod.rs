@@ -8,4 +8,4 @@ mod graph;
 pub use config::{ExecutionProvider, OptimizationLevel, RuntimeConfig};
 pub use environment::{LIBRARY_ENV_VAR, Runtime};
 pub use error::RuntimeError;
-pub use graph::Graph;
+pub use graph::{Graph, Termination};

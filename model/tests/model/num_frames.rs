@@ -5,7 +5,7 @@ use crate::common::{demo_dir, png_bytes, repo_root};
 use mplug2_model::ModelError;
 use mplug2_model::package::Package;
 use mplug2_model::preprocess::{
-    Media, MediaError, MediaLimits, Preprocessor, decode_video, middle_indices,
+    Media, MediaError, MediaLimits, Preprocessor, Stop, StopReason, decode_video, middle_indices,
 };
 
 fn preprocessor() -> Preprocessor {
@@ -103,4 +103,27 @@ fn more_frames_than_the_video_has_repeat_the_last() {
         .prepare_frames(Media::Frames(repeated), Some(24))
         .unwrap();
     assert_eq!(from_video, expected);
+}
+
+#[test]
+fn a_frame_list_stops_between_frames_once_its_request_is_cancelled() {
+    let frames = every_frame_as_png(&video());
+    let cancelled = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let stop = Stop::new(
+        cancelled,
+        std::time::Instant::now() + std::time::Duration::from_secs(3600),
+    );
+    let error = preprocessor()
+        .prepare_frames_until(Media::Frames(frames), Some(8), &stop)
+        .unwrap_err();
+    assert!(
+        matches!(
+            error,
+            MediaError::Stopped {
+                reason: StopReason::Cancelled,
+                decoded: 0
+            }
+        ),
+        "{error:?}"
+    );
 }

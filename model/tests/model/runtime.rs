@@ -62,3 +62,27 @@ fn every_optimization_level_loads_and_warms_up() {
         model.warmup().unwrap();
     }
 }
+
+/// A vision run another thread may stop: untouched, it equals a plain run; terminated (ONNX
+/// Runtime looks at the flag between nodes, and before the first), it fails instead of running.
+#[test]
+fn a_terminated_vision_run_stops_and_an_untouched_one_equals_a_plain_run() {
+    let model = common::demo_model();
+    let vision = model.vision.as_ref().expect("the demo has a vision graph");
+    let pixels = model
+        .preprocessor
+        .prepare(mplug2_model::preprocess::Media::Image(
+            std::fs::read(common::goldens_dir().join("inputs/image_97x131.png")).unwrap(),
+        ))
+        .unwrap();
+    let plain = vision.run(&[&pixels]).unwrap();
+    let untouched = vision.termination().unwrap();
+    assert_eq!(
+        vision.run_terminable(&[&pixels], &untouched).unwrap(),
+        plain
+    );
+    let terminated = vision.termination().unwrap();
+    terminated.terminate();
+    let error = vision.run_terminable(&[&pixels], &terminated).unwrap_err();
+    assert!(error.to_string().contains("terminate"), "{error}");
+}

@@ -7,11 +7,15 @@
 
 use std::path::Path;
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 
 use mplug2_model::ErrorKind;
 use mplug2_model::ModelError;
 use mplug2_model::preprocess::{
-    Media, MediaError, MediaLimits, Preprocessor, decode_video, middle_indices,
+    Media, MediaError, MediaLimits, Preprocessor, Stop, StopReason, decode_video,
+    decode_video_until, middle_indices,
 };
 
 const MAX_LEVEL_DIFF: u8 = 2;
@@ -298,4 +302,52 @@ fn unserved_containers_and_codecs_are_unsupported_media() {
         ),
         "{error}"
     );
+}
+
+#[test]
+fn a_stop_ends_a_video_decode_between_frames() {
+    let dir = tempfile::tempdir().unwrap();
+    let frames = 400;
+    let bytes = make_video(dir.path(), "long.mp4", 320, 240, frames, &h264());
+    let limits = MediaLimits::default();
+    let later = Instant::now() + Duration::from_secs(3600);
+
+    // A stop that never fires decodes what `decode_video` decodes.
+    let unstopped = Stop::new(Arc::new(AtomicBool::new(false)), later);
+    let whole = decode_video_until(bytes.clone(), 16, &limits, &unstopped).unwrap();
+    let plain = decode_video(bytes.clone(), 16, &limits).unwrap();
+    assert_eq!(
+        (whole.frame_count, &whole.indices),
+        (plain.frame_count, &plain.indices)
+    );
+    assert!(whole.frames.iter().zip(&plain.frames).all(|(a, b)| a == b));
+
+    // A deadline already passed stops it before the first frame, as a timeout.
+    let passed = Stop::new(Arc::new(AtomicBool::new(false)), Instant::now());
+    let error = media_error(decode_video_until(bytes.clone(), 16, &limits, &passed));
+    assert!(
+        matches!(
+            error,
+            MediaError::Stopped {
+                reason: StopReason::DeadlinePassed,
+                decoded: 0
+            }
+        ),
+        "{error:?}"
+    );
+    assert_eq!(ModelError::from(error).kind(), ErrorKind::Timeout);
+
+    // Cancelled from another thread while it runs: it stops before its end.
+    let flag = Arc::new(AtomicBool::new(false));
+    let stop = Stop::new(Arc::clone(&flag), later);
+    let decoding =
+        std::thread::spawn(move || decode_video_until(bytes, 16, &MediaLimits::default(), &stop));
+    flag.store(true, Ordering::Relaxed);
+    match decoding.join().unwrap() {
+        Err(MediaError::Stopped {
+            reason: StopReason::Cancelled,
+            decoded,
+        }) => assert!(decoded < frames as usize, "stopped after {decoded} frames"),
+        other => panic!("expected a cancelled decode, got {other:?}"),
+    }
 }

@@ -13,11 +13,11 @@ use mplug2_model::{
     preprocess::MediaLimits,
     runtime::RuntimeConfig,
 };
-use tokio::sync::Semaphore;
 
 use super::{
     Engine, ModelInfo, Models, SelectError,
     batchers::{Batchers, BatchersSettings},
+    media_decode::MediaDecoding,
 };
 use crate::{
     cache::VisionCache,
@@ -201,7 +201,7 @@ fn engine(
         context,
         batchers,
         vision_cache,
-        preprocessing: Arc::new(Semaphore::new(cores)),
+        media_decoding: MediaDecoding::new(cores, metrics, &info.name),
         metrics: metrics.clone(),
         info,
     })

@@ -5,19 +5,18 @@
 mod batchers;
 mod executor;
 mod load;
+mod media_decode;
 mod model_info;
 mod models;
 mod runners;
 mod work;
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
 use mplug2_model::{
-    ErrorKind, Model, ModelError,
-    preprocess::{Media, PixelValues},
+    Model,
     tasks::{Module, Task, TaskContext},
 };
-use tokio::sync::Semaphore;
 
 use crate::{
     cache::{VisionCache, VisionCacheInfo},
@@ -26,6 +25,7 @@ use crate::{
 use batchers::Batchers;
 pub use executor::RequestExecutor;
 pub use load::{LoadError, LoadSettings, load};
+use media_decode::MediaDecoding;
 pub use model_info::ModelInfo;
 pub use models::{Models, SelectError};
 pub use work::{Progress, RequestTiming, Work};
@@ -35,8 +35,7 @@ pub struct Engine {
     context: TaskContext,
     batchers: Batchers,
     vision_cache: VisionCache,
-    /// Bounds concurrent media decoding (CPU work on blocking threads) to the cores.
-    preprocessing: Arc<Semaphore>,
+    media_decoding: MediaDecoding,
     metrics: Metrics,
     info: ModelInfo,
 }
@@ -99,44 +98,5 @@ impl Engine {
             .map(|(m, t)| format!("{m}={:.2}/{:.2}", ms(t.queued), ms(t.compute)))
             .collect();
         tracing::debug!(task, preprocess_ms = ms(timing.preprocess), queue_compute_ms = %queued.join(" "), "request timing");
-    }
-
-    /// Decodes and resizes media on a blocking thread, at most one per core at a time; media
-    /// whose deadline passed while it waited for a core is not decoded.
-    async fn preprocess(
-        &self,
-        media: Media,
-        num_frames: Option<usize>,
-        deadline: Instant,
-    ) -> Result<PixelValues, ModelError> {
-        let _slot = Arc::clone(&self.preprocessing)
-            .acquire_owned()
-            .await
-            .map_err(|_| ModelError::Executor {
-                kind: ErrorKind::Unavailable,
-                message: "media decoding is shutting down".into(),
-            })?;
-        if Instant::now() >= deadline {
-            return Err(ModelError::Executor {
-                kind: ErrorKind::Timeout,
-                message: "the request's deadline passed while it waited to decode its media".into(),
-            });
-        }
-        let kind = media.kind();
-        let started = Instant::now();
-        let model = Arc::clone(&self.model);
-        let pixels = tokio::task::spawn_blocking(move || {
-            model.preprocessor.prepare_frames(media, num_frames)
-        })
-        .await
-        .map_err(|error| ModelError::Executor {
-            kind: ErrorKind::Internal,
-            message: format!("media decoding failed: {error}"),
-        })?;
-        self.metrics
-            .preprocess_duration_seconds
-            .with_label_values(&[kind, &self.info.name])
-            .observe(started.elapsed().as_secs_f64());
-        Ok(pixels?)
     }
 }

@@ -10,7 +10,7 @@ use mplug2_model::{
 };
 use ndarray::Array1;
 
-use crate::scheduler::{BatchFailure, BatchRunner};
+use crate::scheduler::{Abandon, BatchFailure, BatchRunner};
 
 /// A batch's error, shared by every item of the batch.
 pub type SharedError = Arc<ModelError>;
@@ -54,6 +54,24 @@ impl BatchRunner for VisionRunner {
     fn run(&mut self, inputs: &[PixelValues]) -> Result<Vec<Arc<Embeddings>>, SharedError> {
         let batch: Vec<&PixelValues> = inputs.iter().collect();
         shared_embeddings(self.0.run(&batch))
+    }
+
+    /// A vision run is the longest module run (a large 16-frame video takes seconds on a CPU):
+    /// one nobody waits for any more is stopped at its next graph node.
+    fn stops_part_way(&self) -> bool {
+        true
+    }
+
+    fn run_abandonable(
+        &mut self,
+        inputs: &[PixelValues],
+        abandon: &Abandon,
+    ) -> Result<Vec<Arc<Embeddings>>, SharedError> {
+        let termination = shared(self.0.termination())?;
+        let stop = termination.clone();
+        abandon.on_abandon(move || stop.terminate());
+        let batch: Vec<&PixelValues> = inputs.iter().collect();
+        shared_embeddings(self.0.run_terminable(&batch, &termination))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::{
     sync::atomic::{AtomicU64, Ordering},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 pub use crate::metrics::Protocol;
@@ -16,6 +16,8 @@ pub struct Call {
     /// The client's own time budget (`x-request-timeout-ms` or the gRPC deadline).
     pub timeout: Option<Duration>,
     pub request_id: String,
+    /// When the call arrived: its deadline counts from here.
+    pub arrived: Instant,
 }
 
 impl Call {
@@ -30,6 +32,7 @@ impl Call {
             api_key,
             timeout,
             request_id: request_id.unwrap_or_else(next_request_id),
+            arrived: Instant::now(),
         }
     }
 }

@@ -135,7 +135,7 @@ impl Gateway {
         slot: Result<IntakeSlot, ApiError>,
         request: impl Future<Output = Result<Routed<T::Request>, ApiError>>,
     ) -> Result<Admitted<T>, ApiError> {
-        let started = Instant::now();
+        let started = call.arrived;
         let mut named = None;
         let admitted = async {
             let slot = slot?;
@@ -151,13 +151,12 @@ impl Gateway {
                 .select(model.as_deref(), &T::tasks(&request))
                 .map(Arc::clone)
                 .map_err(ApiError::from)?;
-            let budget = self.budget(call);
             Ok(Admitted {
                 gateway: Arc::clone(self),
                 call: call.clone(),
                 started,
-                budget,
-                work: Work::new(started + budget),
+                budget: self.budget(call),
+                work: Work::new(self.deadline(call)),
                 request,
                 engine,
                 _slot: slot,
@@ -219,6 +218,12 @@ impl Gateway {
                     .into(),
             )),
         }
+    }
+
+    /// When the call's time is up: from its arrival, its budget. Reading the request (a media
+    /// URL fetch included) and running it both count.
+    pub fn deadline(&self, call: &Call) -> Instant {
+        call.arrived + self.budget(call)
     }
 
     /// The server's request timeout, shortened by the client's own when smaller.

@@ -97,6 +97,7 @@ impl<T: TaskSlice> Incoming<T> {
             request_id: call.request_id.clone(),
         });
         let gateway = Arc::clone(&state.gateway);
+        let urls = state.media_urls.until(gateway.deadline(&call));
         let parse = async move {
             header?;
             let size = message.encoded_len();
@@ -107,7 +108,7 @@ impl<T: TaskSlice> Incoming<T> {
                 )));
             }
             let model = Some(T::message_model(&message).to_owned()).filter(|name| !name.is_empty());
-            let request = T::from_message(message, &state.media_urls).await?;
+            let request = T::from_message(message, &urls).await?;
             Ok(Routed { model, request })
         };
         Received {

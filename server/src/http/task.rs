@@ -26,9 +26,10 @@ pub async fn handle<T: TaskSlice>(
     let (call, header) = call::from_headers(request.headers());
     // The intake slot first: no body is read beyond --max-pending-requests.
     let slot = state.gateway.receive();
+    let urls = state.media_urls.until(state.gateway.deadline(&call));
     let parse = async {
         header?;
-        parse::<T>(request, state.max_body_bytes, &state.media_urls).await
+        parse::<T>(request, state.max_body_bytes, &urls).await
     };
     let admitted = match state.gateway.admit::<T>(&call, slot, parse).await {
         Ok(admitted) => admitted,

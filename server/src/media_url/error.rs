@@ -28,6 +28,9 @@ pub enum FetchError {
         limit_ms: u64,
         flag: &'static str,
     },
+    /// The request's deadline came before the fetch's end.
+    #[error("`{field}`: the request's deadline passed while the media was fetched")]
+    DeadlinePassed { field: &'static str },
     /// Every fetch slot is taken (`--max-concurrent-fetches`): an overload, not a bad URL.
     #[error("`{field}` was not fetched: {refusal}")]
     Busy {
@@ -49,7 +52,9 @@ impl From<FetchError> for ApiError {
                 retry_after_s,
             },
             FetchError::TooLarge { .. } => ApiError::PayloadTooLarge(message),
-            FetchError::Timeout { .. } => ApiError::Timeout(message),
+            FetchError::Timeout { .. } | FetchError::DeadlinePassed { .. } => {
+                ApiError::Timeout(message)
+            }
             FetchError::Disabled
             | FetchError::InvalidUrl { .. }
             | FetchError::Refused { .. }

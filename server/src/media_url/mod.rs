@@ -6,6 +6,7 @@
 
 mod address;
 mod allowlist;
+mod dropped;
 mod error;
 mod fetch;
 mod pinned;

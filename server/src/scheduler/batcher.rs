@@ -4,7 +4,9 @@
 //! at once when nothing more is expected for the module (work-conserving), or else after the
 //! batch delay. Items whose caller is gone or whose deadline passed are dropped before a batch
 //! forms. The queue is bounded: a full one refuses new items at once. A failed (or panicking)
-//! batch of several items is run again split in halves, so that one bad item fails alone.
+//! batch of several items is run again split in halves, so that one bad item fails alone. A
+//! runner that can stop part-way has its running batch abandoned once every caller of it is gone
+//! or past its deadline (`abandon`).
 
 use std::{
     collections::VecDeque,
@@ -16,6 +18,7 @@ use std::{
 use tokio::sync::oneshot;
 
 use super::{
+    abandon::{Abandon, watched},
     arrivals::Arrivals,
     handle::{BatcherHandle, ScheduleError},
     module_metrics::ModuleMetrics,
@@ -42,6 +45,21 @@ pub trait BatchRunner: Send + 'static {
     /// Runs one batch; one output per input, in order. The inputs are lent, not given, so that a
     /// failed batch can be run again in parts.
     fn run(&mut self, inputs: &[Self::Input]) -> Result<Vec<Self::Output>, Self::Error>;
+
+    /// Whether `run_abandonable` can stop a run part-way: the batcher then watches the callers
+    /// of each running batch.
+    fn stops_part_way(&self) -> bool {
+        false
+    }
+
+    /// `run`, stopping early (with an error) once `abandon` fires.
+    fn run_abandonable(
+        &mut self,
+        inputs: &[Self::Input],
+        _abandon: &Abandon,
+    ) -> Result<Vec<Self::Output>, Self::Error> {
+        self.run(inputs)
+    }
 }
 
 /// A batch the batcher itself gave up on: `run` panicked or answered a wrong count.
@@ -204,6 +222,7 @@ impl<R: BatchRunner> Worker<R> {
             inputs.push(job.input);
             waiting.push(Waiting {
                 reply: Some(job.reply),
+                deadline: job.deadline,
                 queued: started - job.enqueued,
                 compute: Duration::ZERO,
             });
@@ -215,12 +234,19 @@ impl<R: BatchRunner> Worker<R> {
     /// again as two halves, each answered on its own, until a failing part is one item.
     fn run_part(&mut self, inputs: &[R::Input], waiting: &mut [Waiting<R>]) {
         let started = Instant::now();
-        let outcome = self.execute(inputs);
+        let (outcome, abandoned) = self.execute(inputs, waiting);
         let took = started.elapsed();
         for item in waiting.iter_mut() {
             item.compute += took;
         }
         match outcome {
+            // Stopped because nobody waits for it: each item is dropped, never run again.
+            Err(_) if abandoned => {
+                let now = Instant::now();
+                for item in waiting.iter_mut() {
+                    item.drop_abandoned(now, &self.metrics);
+                }
+            }
             Ok(outputs) => {
                 for (item, output) in waiting.iter_mut().zip(outputs) {
                     item.answer(Ok(output));
@@ -245,12 +271,38 @@ impl<R: BatchRunner> Worker<R> {
         }
     }
 
-    /// One run of the module, with its panics and miscounts turned into errors.
-    fn execute(&mut self, inputs: &[R::Input]) -> Result<Vec<R::Output>, R::Error> {
+    /// One run of the module, with its panics and miscounts turned into errors, and whether it
+    /// was abandoned.
+    fn execute(
+        &mut self,
+        inputs: &[R::Input],
+        waiting: &[Waiting<R>],
+    ) -> (Result<Vec<R::Output>, R::Error>, bool) {
         let count = inputs.len();
         let started = Instant::now();
-        let result = catch_unwind(AssertUnwindSafe(|| self.runner.run(inputs)));
+        let abandon = Abandon::default();
+        let runner = &mut self.runner;
+        let result = if runner.stops_part_way() {
+            let all_gone = || {
+                let now = Instant::now();
+                waiting.iter().all(|item| item.is_gone(now))
+            };
+            watched(&abandon, all_gone, || {
+                catch_unwind(AssertUnwindSafe(|| {
+                    runner.run_abandonable(inputs, &abandon)
+                }))
+            })
+        } else {
+            catch_unwind(AssertUnwindSafe(|| runner.run(inputs)))
+        };
         self.metrics.executed(count, started.elapsed());
+        (Self::checked(result, count), abandon.is_abandoned())
+    }
+
+    fn checked(
+        result: std::thread::Result<Result<Vec<R::Output>, R::Error>>,
+        count: usize,
+    ) -> Result<Vec<R::Output>, R::Error> {
         match result {
             Ok(Ok(outputs)) if outputs.len() == count => Ok(outputs),
             Ok(Ok(outputs)) => Err(R::Error::from(BatchFailure(format!(
@@ -266,11 +318,30 @@ impl<R: BatchRunner> Worker<R> {
 /// An item of a running batch, until it is answered.
 struct Waiting<R: BatchRunner> {
     reply: Option<oneshot::Sender<Reply<R>>>,
+    deadline: Instant,
     queued: Duration,
     compute: Duration,
 }
 
 impl<R: BatchRunner> Waiting<R> {
+    /// Nobody waits for its answer any more: its caller left or its deadline passed.
+    fn is_gone(&self, now: Instant) -> bool {
+        now >= self.deadline || self.reply.as_ref().is_none_or(|reply| reply.is_closed())
+    }
+
+    /// Answers an item of an abandoned batch as `drop_dead` answers a queued one.
+    fn drop_abandoned(&mut self, now: Instant, metrics: &ModuleMetrics) {
+        let Some(reply) = self.reply.take() else {
+            return;
+        };
+        if now >= self.deadline {
+            metrics.dropped_expired();
+            let _ = reply.send(Err(ScheduleError::DeadlinePassed));
+        } else {
+            metrics.dropped_cancelled();
+        }
+    }
+
     fn answer(&mut self, outcome: Result<R::Output, R::Error>) {
         let Some(reply) = self.reply.take() else {
             return;

@@ -382,3 +382,114 @@ async fn simultaneous_senders_never_overshoot_the_queue_bound() {
     }
     assert_eq!((answered, refused), (5, SENDERS - 5));
 }
+
+/// Runs until its batch is abandoned (or a minute passes): a runner that can stop part-way.
+struct Stoppable {
+    started: tokio_mpsc::UnboundedSender<()>,
+    runs: Arc<AtomicUsize>,
+}
+
+impl BatchRunner for Stoppable {
+    type Input = u64;
+    type Output = u64;
+    type Error = String;
+
+    fn run(&mut self, _inputs: &[u64]) -> Result<Vec<u64>, String> {
+        unreachable!("a runner that stops part-way is run through run_abandonable")
+    }
+
+    fn stops_part_way(&self) -> bool {
+        true
+    }
+
+    fn run_abandonable(&mut self, inputs: &[u64], abandon: &Abandon) -> Result<Vec<u64>, String> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stopper = Arc::clone(&stop);
+        abandon.on_abandon(move || stopper.store(true, Ordering::SeqCst));
+        let _ = self.started.send(());
+        let bound = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < bound {
+            if stop.load(Ordering::SeqCst) {
+                return Err("terminated".into());
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        Ok(inputs.to_vec())
+    }
+}
+
+#[tokio::test]
+async fn a_running_batch_nobody_waits_for_is_abandoned_not_split() {
+    let metrics = Metrics::new().unwrap();
+    let (started_tx, mut started) = tokio_mpsc::unbounded_channel();
+    let runs = Arc::new(AtomicUsize::new(0));
+    let runner = Stoppable {
+        started: started_tx,
+        runs: Arc::clone(&runs),
+    };
+    let settings = BatcherSettings {
+        limits: BatchLimits {
+            max_size: 8,
+            max_cost: None,
+            cost_rule: CostRule::Sum,
+        },
+        max_delay: Duration::ZERO,
+        max_queued: 64,
+    };
+    let batcher = Arc::new(
+        Batcher::spawn(
+            "test",
+            runner,
+            settings,
+            ModuleMetrics::new(&metrics, "test", "m"),
+        )
+        .unwrap(),
+    );
+    let dropped = |reason| {
+        metrics
+            .dropped_items_total
+            .with_label_values(&["test", reason, "m"])
+            .get()
+    };
+
+    // Both callers of a running batch leave: the run stops, each item counts as cancelled.
+    let (first, second) = {
+        let (a, b) = (Arc::clone(&batcher), Arc::clone(&batcher));
+        (
+            tokio::spawn(async move { a.submit(1, far()).await }),
+            tokio::spawn(async move { b.submit(3, far()).await }),
+        )
+    };
+    started.recv().await.unwrap();
+    first.abort();
+    second.abort();
+    // Awaiting an aborted task drops its future, and with it the item's reply channel.
+    assert!(first.await.unwrap_err().is_cancelled());
+    assert!(second.await.unwrap_err().is_cancelled());
+    let bound = Instant::now() + Duration::from_secs(60);
+    while dropped("cancelled") < 2 {
+        assert!(Instant::now() < bound, "never saw: two cancelled items");
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+
+    // A running item whose deadline passes: answered so once its run stops.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    let expiring = {
+        let batcher = Arc::clone(&batcher);
+        tokio::spawn(async move { batcher.submit(5, deadline).await })
+    };
+    started.recv().await.unwrap();
+    assert!(matches!(
+        expiring.await.unwrap(),
+        Err(ScheduleError::DeadlinePassed)
+    ));
+    assert_eq!((dropped("cancelled"), dropped("deadline")), (2, 1));
+    // Abandoned runs are never run again in parts.
+    assert_eq!(runs.load(Ordering::SeqCst), 2);
+    let splits = metrics
+        .batch_splits_total
+        .with_label_values(&["test", "m"])
+        .get();
+    assert_eq!(splits, 0);
+}

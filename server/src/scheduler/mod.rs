@@ -1,6 +1,7 @@
 //! The scheduler: one dynamic batcher per module, shared by every task, and the step-level
 //! decoder batcher (continuous batching).
 
+mod abandon;
 mod arrivals;
 mod batcher;
 mod decoder;
@@ -11,6 +12,7 @@ mod pending;
 mod plan;
 mod queue_depth;
 
+pub use abandon::Abandon;
 pub use arrivals::{Arrivals, Expectation};
 pub use batcher::{BatchFailure, BatchRunner, Batcher, BatcherSettings, ItemTiming};
 pub use decoder::{DecoderBatcher, DecoderSettings, Progress};

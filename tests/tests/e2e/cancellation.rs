@@ -3,16 +3,12 @@
 //! still waits in a queue has it dropped before it is batched; `mplug2_dropped_items_total
 //! {reason="cancelled"}` counts both.
 
-use std::{
-    io::Write,
-    net::TcpStream,
-    time::{Duration, Instant},
-};
+use std::{io::Write, net::TcpStream};
 
 use mplug2_e2e_tests::{
     Server, ServerOptions,
     goldens::Goldens,
-    metrics::{Scraped, scrape},
+    metrics::{Scraped, scrape, until},
     rest::Rest,
 };
 use mplug2_proto::v1 as pb;
@@ -42,19 +38,6 @@ fn cancelled(scraped: &Scraped) -> f64 {
 fn extra_items(scraped: &Scraped) -> f64 {
     decoder(scraped, "mplug2_module_items_total")
         - decoder(scraped, "mplug2_module_executions_total")
-}
-
-/// Polls the metrics until `done` holds, within a bound.
-async fn until(rest: &Rest, what: &str, done: impl Fn(&Scraped) -> bool) -> Scraped {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let scraped = scrape(rest).await;
-        if done(&scraped) {
-            return scraped;
-        }
-        assert!(Instant::now() < deadline, "never saw: {what}");
-        tokio::time::sleep(Duration::from_millis(2)).await;
-    }
 }
 
 /// Sends a REST request over a raw connection that the caller can close at will.

@@ -18,7 +18,7 @@ use std::{
 use axum::{Router, body::Bytes, routing::get};
 use mplug2_e2e_tests::{
     Server, ServerOptions, errors::assert_http_error, goldens::Goldens, media::TestMedia,
-    rest::Rest,
+    rest::Rest, server::LOOPBACK_MEDIA_URLS,
 };
 use serde_json::{Value, json};
 use tokio::{
@@ -172,16 +172,13 @@ async fn simultaneous_fetches_beyond_the_bound_are_refused_at_once() {
     let reached = Arc::new(AtomicUsize::new(0));
     let (gate, gated) = watch::channel(false);
     let port = gated_media_host(png, Arc::clone(&reached), gated).await;
-    let server = Server::ready(ServerOptions::args(&[
-        "--media-urls",
-        "true",
-        "--media-url-allowed-hosts",
-        "localhost",
-        "--media-url-allow-private-addresses",
-        "true",
-        "--max-concurrent-fetches",
-        &BOUND.to_string(),
-    ]))
+    let server = Server::ready(ServerOptions::args(
+        &[
+            LOOPBACK_MEDIA_URLS.as_slice(),
+            &["--max-concurrent-fetches", &BOUND.to_string()],
+        ]
+        .concat(),
+    ))
     .await;
     let rest = Arc::new(Rest::fresh_connections(&server));
     // The bound is shown where every limit is: /info and gRPC Info.

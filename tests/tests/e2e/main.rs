@@ -21,5 +21,6 @@ mod overload;
 mod rest_goldens;
 mod several_models;
 mod shutdown;
+mod stopped_media;
 mod streaming;
 mod vision_cache;
