@@ -38,6 +38,9 @@ pub enum FetchError {
     /// Resolution, connection or an answer other than 2xx.
     #[error("`{field}` could not be fetched: {reason}")]
     Upstream { field: &'static str, reason: String },
+    /// The TLS handshake failed: the certificate is not valid for the host name, not trusted, …
+    #[error("`{field}` could not be fetched: {reason}")]
+    Tls { field: &'static str, reason: String },
 }
 
 impl From<FetchError> for ApiError {
@@ -54,7 +57,8 @@ impl From<FetchError> for ApiError {
             | FetchError::InvalidUrl { .. }
             | FetchError::Refused { .. }
             | FetchError::TooManyRedirects { .. }
-            | FetchError::Upstream { .. } => ApiError::InvalidRequest(message),
+            | FetchError::Upstream { .. }
+            | FetchError::Tls { .. } => ApiError::InvalidRequest(message),
         }
     }
 }

@@ -9,7 +9,9 @@ use url::Host;
 
 use mplug2_model::preprocess::{MediaLimit, MediaLimits};
 
-use super::{Allowlist, FetchError, address::non_public_reason, pinned};
+use super::{
+    Allowlist, CaFileError, ExtraRoots, FetchError, address::non_public_reason, pinned, tls,
+};
 use crate::{
     config::MediaUrlArgs,
     limits::{Capacity, Limit},
@@ -47,12 +49,27 @@ pub struct MediaUrls {
     max_redirects: u32,
     max_image_bytes: usize,
     max_video_bytes: usize,
+    /// `--media-url-ca-file`, read once at start.
+    roots: ExtraRoots,
 }
 
 impl MediaUrls {
-    pub fn new(args: &MediaUrlArgs, limits: &MediaLimits, retry_after_s: u64) -> MediaUrls {
+    /// Reads `--media-url-ca-file` (once, here): a bad file is a start-up error.
+    pub fn new(
+        args: &MediaUrlArgs,
+        limits: &MediaLimits,
+        retry_after_s: u64,
+    ) -> Result<MediaUrls, CaFileError> {
         let max_fetches = args.max_concurrent_fetches as usize;
-        MediaUrls {
+        let roots = ExtraRoots::load(args.media_url_ca_file.as_deref())?;
+        if let Some(path) = &args.media_url_ca_file {
+            tracing::info!(
+                path = %path.display(),
+                certificates = roots.len(),
+                "media fetches trust the system's roots and --media-url-ca-file"
+            );
+        }
+        Ok(MediaUrls {
             slots: Arc::new(Semaphore::new(max_fetches)),
             max_fetches,
             retry_after_s,
@@ -64,7 +81,8 @@ impl MediaUrls {
             max_redirects: args.media_url_max_redirects,
             max_image_bytes: limits.max_image_bytes,
             max_video_bytes: limits.max_video_bytes,
-        }
+            roots,
+        })
     }
 
     /// Refuses every URL without a network access (the default, and the fuzz targets').
@@ -81,6 +99,7 @@ impl MediaUrls {
             max_redirects: 0,
             max_image_bytes: 0,
             max_video_bytes: 0,
+            roots: ExtraRoots::default(),
         }
     }
 
@@ -116,13 +135,13 @@ impl MediaUrls {
         let field = kind.field();
         for _ in 0..=self.max_redirects {
             let addresses = self.check(field, &url).await?;
-            let client = pinned::client(&url, &addresses, self.connect_timeout)
-                .map_err(|error| self.request_error(field, &error))?;
+            let client = pinned::client(&url, &addresses, self.connect_timeout, &self.roots)
+                .map_err(|error| self.request_error(field, &url, &error))?;
             let response = client
                 .get(url.clone())
                 .send()
                 .await
-                .map_err(|error| self.request_error(field, &error))?;
+                .map_err(|error| self.request_error(field, &url, &error))?;
             let status = response.status();
             if status.is_redirection() {
                 url = redirect_target(field, &url, &response)?;
@@ -210,6 +229,7 @@ impl MediaUrls {
             UrlKind::Video => (self.max_video_bytes, MediaLimit::VideoBytes),
         };
         let flag = Limit::Media(which).flag().unwrap_or_default();
+        let url = response.url().clone();
         let too_large = |value: String| FetchError::TooLarge {
             field: kind.field(),
             limit,
@@ -225,7 +245,7 @@ impl MediaUrls {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|error| self.request_error(kind.field(), &error))?
+            .map_err(|error| self.request_error(kind.field(), &url, &error))?
         {
             if body.len() + chunk.len() > limit {
                 return Err(too_large(format!(
@@ -237,7 +257,7 @@ impl MediaUrls {
         Ok(body)
     }
 
-    fn request_error(&self, field: &'static str, error: &reqwest::Error) -> FetchError {
+    fn request_error(&self, field: &'static str, url: &Url, error: &reqwest::Error) -> FetchError {
         if error.is_timeout() {
             return FetchError::Timeout {
                 field,
@@ -245,6 +265,9 @@ impl MediaUrls {
                 limit_ms: self.connect_timeout.as_millis() as u64,
                 flag: "--media-url-connect-timeout-ms",
             };
+        }
+        if let Some(reason) = tls::refusal(url.host_str().unwrap_or_default(), error) {
+            return FetchError::Tls { field, reason };
         }
         FetchError::Upstream {
             field,
