@@ -62,3 +62,15 @@ impl From<FetchError> for ApiError {
         }
     }
 }
+
+/// An error and its sources on one line (reqwest's own message hides the cause).
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

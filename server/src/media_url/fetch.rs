@@ -10,7 +10,8 @@ use url::Host;
 use mplug2_model::preprocess::{MediaLimit, MediaLimits};
 
 use super::{
-    Allowlist, CaFileError, ExtraRoots, FetchError, address::non_public_reason, pinned, tls,
+    Allowlist, CaFileError, ExtraRoots, FetchError, address::non_public_reason, error::error_chain,
+    pinned, tls,
 };
 use crate::{
     config::MediaUrlArgs,
@@ -62,13 +63,6 @@ impl MediaUrls {
     ) -> Result<MediaUrls, CaFileError> {
         let max_fetches = args.max_concurrent_fetches as usize;
         let roots = ExtraRoots::load(args.media_url_ca_file.as_deref())?;
-        if let Some(path) = &args.media_url_ca_file {
-            tracing::info!(
-                path = %path.display(),
-                certificates = roots.len(),
-                "media fetches trust the system's roots and --media-url-ca-file"
-            );
-        }
         Ok(MediaUrls {
             slots: Arc::new(Semaphore::new(max_fetches)),
             max_fetches,
@@ -296,16 +290,4 @@ fn redirect_target(
         field,
         reason: format!("redirect to `{location}`: {error}"),
     })
-}
-
-/// An error and its sources on one line (reqwest's own message hides the cause).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -52,7 +52,13 @@ impl ExtraRoots {
             path: path.to_owned(),
             source,
         })?;
-        ExtraRoots::from_pem(path, &pem)
+        let roots = ExtraRoots::from_pem(path, &pem)?;
+        tracing::info!(
+            path = %path.display(),
+            certificates = roots.len(),
+            "media fetches trust the system's roots and --media-url-ca-file"
+        );
+        Ok(roots)
     }
 
     fn from_pem(path: &Path, pem: &[u8]) -> Result<ExtraRoots, CaFileError> {
