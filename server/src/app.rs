@@ -35,6 +35,8 @@ pub enum StartError {
     Reflection(#[from] tonic_reflection::server::Error),
     #[error(transparent)]
     ApiKey(#[from] crate::keys::KeyFileError),
+    #[error(transparent)]
+    CaFile(#[from] crate::media_url::CaFileError),
     #[error("cannot load the model: {0}")]
     Load(String),
     #[error("{protocol} server failed: {source}")]
@@ -82,7 +84,7 @@ pub async fn run(config: Config) -> Result<(), StartError> {
             &limits.media,
             config.serving.retry_after_s,
             &metrics,
-        ),
+        )?,
     });
     let ops = Arc::new(OpsState {
         gateway: Arc::clone(&gateway),

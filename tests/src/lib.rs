@@ -14,6 +14,7 @@ pub mod poisoned;
 pub mod promql;
 pub mod rest;
 pub mod server;
+pub mod tls_host;
 
 pub use server::{Server, ServerOptions};
 

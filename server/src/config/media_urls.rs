@@ -1,7 +1,7 @@
 //! Media given as URLs (`image_url`, `video_url`) instead of bytes: off by default, and when on,
 //! fetched only from allowlisted hosts at public addresses (docs/server.md, "Media URLs").
 
-use std::time::Duration;
+use std::{path::PathBuf, time::Duration};
 
 /// Fetching media from URLs.
 #[derive(clap::Args, Debug, Clone)]
@@ -38,6 +38,12 @@ pub struct MediaUrlArgs {
     /// finds them all taken is refused at once with 429 / RESOURCE_EXHAUSTED and Retry-After.
     #[arg(long, env = "MAX_CONCURRENT_FETCHES", default_value_t = 16, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_concurrent_fetches: u32,
+
+    /// PEM file of extra root certificates trusted for https media fetches, in addition to the
+    /// system's trust store (a private CA, say). Read once at start: a file that cannot be read
+    /// or holds no usable certificate stops the server.
+    #[arg(long, env = "MEDIA_URL_CA_FILE")]
+    pub media_url_ca_file: Option<PathBuf>,
 }
 
 impl MediaUrlArgs {

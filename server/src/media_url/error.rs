@@ -41,6 +41,9 @@ pub enum FetchError {
     /// Resolution, connection or an answer other than 2xx.
     #[error("`{field}` could not be fetched: {reason}")]
     Upstream { field: &'static str, reason: String },
+    /// The TLS handshake failed: the certificate is not valid for the host name, not trusted, …
+    #[error("`{field}` could not be fetched: {reason}")]
+    Tls { field: &'static str, reason: String },
 }
 
 impl From<FetchError> for ApiError {
@@ -59,7 +62,20 @@ impl From<FetchError> for ApiError {
             | FetchError::InvalidUrl { .. }
             | FetchError::Refused { .. }
             | FetchError::TooManyRedirects { .. }
-            | FetchError::Upstream { .. } => ApiError::InvalidRequest(message),
+            | FetchError::Upstream { .. }
+            | FetchError::Tls { .. } => ApiError::InvalidRequest(message),
         }
     }
+}
+
+/// An error and its sources on one line (reqwest's own message hides the cause).
+pub(super) fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
 }

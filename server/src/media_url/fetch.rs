@@ -13,7 +13,10 @@ use url::Host;
 
 use mplug2_model::preprocess::{MediaLimit, MediaLimits};
 
-use super::{Allowlist, FetchError, address::non_public_reason, dropped::DroppedFetches, pinned};
+use super::{
+    Allowlist, CaFileError, ExtraRoots, FetchError, address::non_public_reason,
+    dropped::DroppedFetches, error::error_chain, pinned, tls,
+};
 use crate::{
     config::MediaUrlArgs,
     limits::{Capacity, Limit},
@@ -55,17 +58,21 @@ pub struct MediaUrls {
     max_redirects: u32,
     max_image_bytes: usize,
     max_video_bytes: usize,
+    /// `--media-url-ca-file`, read once at start.
+    roots: ExtraRoots,
 }
 
 impl MediaUrls {
+    /// Reads `--media-url-ca-file` (once, here): a bad file is a start-up error.
     pub fn new(
         args: &MediaUrlArgs,
         limits: &MediaLimits,
         retry_after_s: u64,
         metrics: &Metrics,
-    ) -> MediaUrls {
+    ) -> Result<MediaUrls, CaFileError> {
         let max_fetches = args.max_concurrent_fetches as usize;
-        MediaUrls {
+        let roots = ExtraRoots::load(args.media_url_ca_file.as_deref())?;
+        Ok(MediaUrls {
             slots: Arc::new(Semaphore::new(max_fetches)),
             deadline: None,
             dropped: Some(DroppedFetches::new(metrics)),
@@ -79,7 +86,8 @@ impl MediaUrls {
             max_redirects: args.media_url_max_redirects,
             max_image_bytes: limits.max_image_bytes,
             max_video_bytes: limits.max_video_bytes,
-        }
+            roots,
+        })
     }
 
     /// Refuses every URL without a network access (the default, and the fuzz targets').
@@ -98,6 +106,7 @@ impl MediaUrls {
             max_redirects: 0,
             max_image_bytes: 0,
             max_video_bytes: 0,
+            roots: ExtraRoots::default(),
         }
     }
 
@@ -155,13 +164,13 @@ impl MediaUrls {
         let field = kind.field();
         for _ in 0..=self.max_redirects {
             let addresses = self.check(field, &url).await?;
-            let client = pinned::client(&url, &addresses, self.connect_timeout)
-                .map_err(|error| self.request_error(field, &error))?;
+            let client = pinned::client(&url, &addresses, self.connect_timeout, &self.roots)
+                .map_err(|error| self.request_error(field, &url, &error))?;
             let response = client
                 .get(url.clone())
                 .send()
                 .await
-                .map_err(|error| self.request_error(field, &error))?;
+                .map_err(|error| self.request_error(field, &url, &error))?;
             let status = response.status();
             if status.is_redirection() {
                 url = redirect_target(field, &url, &response)?;
@@ -249,6 +258,7 @@ impl MediaUrls {
             UrlKind::Video => (self.max_video_bytes, MediaLimit::VideoBytes),
         };
         let flag = Limit::Media(which).flag().unwrap_or_default();
+        let url = response.url().clone();
         let too_large = |value: String| FetchError::TooLarge {
             field: kind.field(),
             limit,
@@ -264,7 +274,7 @@ impl MediaUrls {
         while let Some(chunk) = response
             .chunk()
             .await
-            .map_err(|error| self.request_error(kind.field(), &error))?
+            .map_err(|error| self.request_error(kind.field(), &url, &error))?
         {
             if body.len() + chunk.len() > limit {
                 return Err(too_large(format!(
@@ -276,7 +286,7 @@ impl MediaUrls {
         Ok(body)
     }
 
-    fn request_error(&self, field: &'static str, error: &reqwest::Error) -> FetchError {
+    fn request_error(&self, field: &'static str, url: &Url, error: &reqwest::Error) -> FetchError {
         if error.is_timeout() {
             return FetchError::Timeout {
                 field,
@@ -284,6 +294,9 @@ impl MediaUrls {
                 limit_ms: self.connect_timeout.as_millis() as u64,
                 flag: "--media-url-connect-timeout-ms",
             };
+        }
+        if let Some(reason) = tls::refusal(url.host_str().unwrap_or_default(), error) {
+            return FetchError::Tls { field, reason };
         }
         FetchError::Upstream {
             field,
@@ -312,16 +325,4 @@ fn redirect_target(
         field,
         reason: format!("redirect to `{location}`: {error}"),
     })
-}
-
-/// An error and its sources on one line (reqwest's own message hides the cause).
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -2,6 +2,8 @@
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
+use super::ExtraRoots;
+
 use reqwest::{
     Client, Url,
     dns::{Name, Resolve, Resolving},
@@ -23,11 +25,12 @@ impl Resolve for NoLookups {
 }
 
 /// A client for `url` that connects only to `addresses`, follows no redirect, ignores proxy
-/// environment variables and keeps no idle connection.
+/// environment variables, keeps no idle connection, and trusts the system's roots plus `roots`.
 pub fn client(
     url: &Url,
     addresses: &[SocketAddr],
     connect_timeout: Duration,
+    roots: &ExtraRoots,
 ) -> Result<Client, reqwest::Error> {
     install_crypto_provider();
     let mut builder = Client::builder()
@@ -36,7 +39,9 @@ pub fn client(
         .connect_timeout(connect_timeout)
         .pool_max_idle_per_host(0)
         .user_agent(concat!("mplug2-serve/", env!("CARGO_PKG_VERSION")))
-        .dns_resolver(Arc::new(NoLookups));
+        .dns_resolver(Arc::new(NoLookups))
+        // Merged with the system's roots, not instead of them (`tls_certs_only` would replace).
+        .tls_certs_merge(roots.certificates());
     if let Some(url::Host::Domain(domain)) = url.host() {
         builder = builder.resolve_to_addrs(domain, addresses);
     }

@@ -13,6 +13,7 @@ mod exact_bounds;
 mod failure_isolation;
 mod grpc_goldens;
 mod health;
+mod https_media_url;
 mod key_rotation;
 mod l0_media_url;
 mod metrics;
