@@ -81,7 +81,8 @@ pub enum Transport {
     Connect,
     /// reqwest `is_request`: the connection closed before the answer's head.
     Request,
-    /// reqwest `is_body` (or `is_decode`): the body or chunked stream was cut.
+    /// reqwest `is_body` or `is_decode` (a chunked body that ends without its last chunk reads
+    /// as `Decode`): the body or stream was cut.
     Body,
     /// tonic UNAVAILABLE from the transport (connect refused, connection closed).
     GrpcUnavailable,

@@ -94,7 +94,10 @@ async fn main() -> Result<(), String> {
     let mut cycles = Vec::new();
     for kill in 1..=args.kills {
         let cycle = crash_once(&server, &load, &requests, &args).await?;
-        eprintln!("kill {kill}: {cycle:?}");
+        eprintln!(
+            "kill {kill}: spawn to ready {:?}, {:?}",
+            cycle.ready, cycle.tally
+        );
         cycles.push(cycle);
     }
     let report = tally::report(&cycles, &host::machine(), &host::date());
@@ -177,6 +180,13 @@ async fn crash_once(
         listening: listening - spawned,
         ready: ready - spawned,
         tally: Tally::of(&records, requests),
+        per_kind: Kind::ALL
+            .iter()
+            .map(|&kind| {
+                let of_kind: Vec<_> = records.iter().filter(|r| r.kind == kind).cloned().collect();
+                (kind, Tally::of(&of_kind, requests))
+            })
+            .collect(),
     })
 }
 

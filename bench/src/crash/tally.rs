@@ -51,6 +51,17 @@ impl Tally {
         tally
     }
 
+    fn add(&mut self, other: &Tally) {
+        self.requests += other.requests;
+        self.complete += other.complete;
+        self.transport += other.transport;
+        self.cut_mid_stream += other.cut_mid_stream;
+        self.unavailable += other.unavailable;
+        self.truncated += other.truncated;
+        self.wrong += other.wrong;
+        self.other += other.other;
+    }
+
     pub fn bad(&self) -> usize {
         self.truncated + self.wrong + self.other
     }
@@ -66,6 +77,8 @@ pub struct Cycle {
     pub listening: Duration,
     pub ready: Duration,
     pub tally: Tally,
+    /// The same, per kind of request.
+    pub per_kind: Vec<(Kind, Tally)>,
 }
 
 pub fn report(cycles: &[Cycle], machine: &str, date: &str) -> String {
@@ -87,6 +100,33 @@ pub fn report(cycles: &[Cycle], machine: &str, date: &str) -> String {
             c.mid_at_kill.1,
             ms(c.listening),
             ms(c.ready),
+            t.requests,
+            t.complete,
+            t.transport,
+            t.cut_mid_stream,
+            t.unavailable,
+            t.truncated,
+            t.wrong + t.other
+        ));
+    }
+    text.push_str(
+        "\nAll kills together, per kind of request:\n\n\
+         | request | requests | complete 200 | connection error (cut mid-stream) | \
+         503 / UNAVAILABLE | truncated 200 | wrong or other |\n\
+         | --- | ---: | ---: | ---: | ---: | ---: | ---: |\n",
+    );
+    for kind in Kind::ALL {
+        let mut t = Tally::default();
+        for (_, of_kind) in cycles
+            .iter()
+            .flat_map(|c| &c.per_kind)
+            .filter(|(k, _)| *k == kind)
+        {
+            t.add(of_kind);
+        }
+        text.push_str(&format!(
+            "| {} | {} | {} | {} ({}) | {} | {} | {} |\n",
+            kind.name(),
             t.requests,
             t.complete,
             t.transport,

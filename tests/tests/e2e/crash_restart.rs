@@ -186,10 +186,14 @@ fn judge(records: &[Record], requests: &Requests, at: &Moments) {
             }
             Seen::Truncated(_) | Seen::Other(_) => false,
             // The transport fails only between the kill and readiness.
-            Seen::Transport { class, .. } => {
+            Seen::Transport {
+                class,
+                after_output,
+                ..
+            } => {
                 record.answered >= at.killed
                     && record.sent < at.ready
-                    && transport_fits(record.kind, *class)
+                    && transport_fits(record.kind, *class, *after_output)
             }
             // Only the restarted server refuses, and only until it is ready.
             Seen::Unavailable => record.answered >= at.spawned && record.sent < at.ready,
@@ -214,15 +218,20 @@ fn judge(records: &[Record], requests: &Requests, at: &Moments) {
     }
 }
 
-/// The exact error class each client library reports, by when the request met the crash.
-fn transport_fits(kind: Kind, class: Transport) -> bool {
-    match (kind, class) {
+/// The exact error class each client library reports, by how far the answer had come.
+fn transport_fits(kind: Kind, class: Transport, after_output: bool) -> bool {
+    use Transport::*;
+    match (kind, after_output) {
+        // A stream cut after part of its answer: hyper's chunked body ends without its last
+        // chunk (reqwest `is_decode`: "unexpected EOF during chunk size line").
+        (Kind::Sse, true) => class == Body,
+        // tonic: UNKNOWN "h2 protocol error: error reading a body from connection".
+        (Kind::GrpcStream, true) => class == GrpcCut,
         // Refused while nobody listens, or the connection closed before the answer's head.
-        (Kind::RestCaption | Kind::RestVqa, Transport::Connect | Transport::Request) => true,
-        // A stream cut after its 200 head: hyper's chunked body ends without its last chunk.
-        (Kind::Sse, Transport::Connect | Transport::Request | Transport::Body) => true,
-        (Kind::GrpcStream, Transport::GrpcUnavailable | Transport::GrpcCut) => true,
-        _ => false,
+        (Kind::RestCaption | Kind::RestVqa, false) => matches!(class, Connect | Request),
+        (Kind::Sse, false) => matches!(class, Connect | Request | Body),
+        (Kind::GrpcStream, false) => matches!(class, GrpcUnavailable | GrpcCut),
+        (Kind::RestCaption | Kind::RestVqa, true) => false,
     }
 }
 
