@@ -2,6 +2,7 @@
 //! with the demo package, talk to it over REST and gRPC, and read the exporter's goldens.
 
 pub mod bad_media;
+pub mod crash;
 pub mod deploy_queries;
 pub mod errors;
 pub mod goldens;

@@ -1,7 +1,9 @@
 //! One `mplug2-serve` process on free loopback ports, stopped (SIGKILL) when dropped unless the
-//! test stopped it with SIGTERM and collected its exit status.
+//! test stopped it with SIGTERM and collected its exit status. A crash test kills it and starts
+//! it again with the same flags on the same ports (`crash`, `respawn`).
 
 use std::{
+    ffi::OsString,
     fs::File,
     net::TcpListener,
     path::{Path, PathBuf},
@@ -62,7 +64,10 @@ pub struct Server {
     pub admin: Option<String>,
     log: PathBuf,
     start_bound: Duration,
-    _dir: TempDir,
+    /// The binary and its arguments, to start it again after a crash.
+    binary: PathBuf,
+    args: Vec<OsString>,
+    dir: TempDir,
 }
 
 impl Server {
@@ -101,25 +106,21 @@ impl Server {
         let admin_args = admin_port
             .map(|port| vec!["--admin-addr".to_owned(), format!("127.0.0.1:{port}")])
             .unwrap_or_default();
-        let child = Command::new(options.binary.clone().unwrap_or_else(binary))
-            .current_dir(dir.path())
-            .env("ORT_DYLIB_PATH", ort_library())
-            .env("RUST_LOG", "info,mplug2_server=debug")
-            .env_remove("API_KEY")
-            .env_remove("API_KEY_FILE")
-            .env_remove("ADMIN_ADDR")
-            .arg("--model-dir")
-            .arg(&model_dir)
-            .args(["--http-addr", &format!("127.0.0.1:{http_port}")])
-            .args(["--grpc-addr", &format!("127.0.0.1:{grpc_port}")])
-            .args(&admin_args)
-            .args(&options.args)
-            .stdout(Stdio::from(File::create(&log).expect("log file")))
-            .stderr(Stdio::from(
-                File::options().append(true).open(&log).expect("log file"),
-            ))
-            .spawn()
-            .expect("cannot start mplug2-serve");
+        let mut args: Vec<OsString> = vec!["--model-dir".into(), model_dir.into()];
+        args.extend(
+            [
+                "--http-addr".to_owned(),
+                format!("127.0.0.1:{http_port}"),
+                "--grpc-addr".to_owned(),
+                format!("127.0.0.1:{grpc_port}"),
+            ]
+            .into_iter()
+            .chain(admin_args)
+            .chain(options.args)
+            .map(OsString::from),
+        );
+        let binary = options.binary.unwrap_or_else(binary);
+        let child = launch(&binary, &args, dir.path(), &log);
         Server {
             child: Mutex::new(Some(child)),
             http: format!("http://127.0.0.1:{http_port}"),
@@ -127,8 +128,26 @@ impl Server {
             admin: admin_port.map(|port| format!("http://127.0.0.1:{port}")),
             log,
             start_bound: options.start_bound.unwrap_or(START_BOUND),
-            _dir: dir,
+            binary,
+            args,
+            dir,
         }
+    }
+
+    /// Kills the process with SIGKILL, as a crash, and reaps it.
+    pub fn crash(&self) {
+        let mut child = self.child.lock().expect("child lock");
+        let mut process = child.take().expect("server running");
+        process.kill().expect("SIGKILL");
+        process.wait().expect("reap");
+    }
+
+    /// Starts the binary again with the same flags and ports after `crash`, its log appended to
+    /// the same file; returns at once (the caller polls readiness).
+    pub fn respawn(&self) {
+        let mut child = self.child.lock().expect("child lock");
+        assert!(child.is_none(), "respawn of a running server");
+        *child = Some(launch(&self.binary, &self.args, self.dir.path(), &self.log));
     }
 
     /// Starts the server with default flags and waits until it is ready.
@@ -259,6 +278,22 @@ impl Drop for Server {
             let _ = child.wait();
         }
     }
+}
+
+fn launch(binary: &Path, args: &[OsString], dir: &Path, log: &Path) -> Child {
+    let appending = || File::options().create(true).append(true).open(log);
+    Command::new(binary)
+        .current_dir(dir)
+        .env("ORT_DYLIB_PATH", ort_library())
+        .env("RUST_LOG", "info,mplug2_server=debug")
+        .env_remove("API_KEY")
+        .env_remove("API_KEY_FILE")
+        .env_remove("ADMIN_ADDR")
+        .args(args)
+        .stdout(Stdio::from(appending().expect("log file")))
+        .stderr(Stdio::from(appending().expect("log file")))
+        .spawn()
+        .expect("cannot start mplug2-serve")
 }
 
 /// A loopback port nobody listens on right now.

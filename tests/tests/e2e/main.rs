@@ -5,6 +5,7 @@ mod auth;
 mod bad_input;
 mod batching;
 mod cancellation;
+mod crash_restart;
 mod deadline;
 mod decoder_isolation;
 mod deploy_metrics;
