@@ -1,4 +1,4 @@
-//! The machine a run measures and when, for its report.
+//! The machine a run measures and when, for its report, and the server binary it runs.
 
 /// CPU model, cores and memory, from /proc.
 pub fn machine() -> String {
@@ -31,4 +31,19 @@ pub fn date() -> String {
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
         .unwrap_or_default()
+}
+
+/// The server binary a bench runs: `server_bin` relative to the workspace, by default its release
+/// build; `missing` says how to make it when it is not there.
+pub fn server_binary(
+    server_bin: Option<&std::path::Path>,
+    missing: &str,
+) -> Result<std::path::PathBuf, String> {
+    let binary = mplug2_e2e_tests::workspace_root()
+        .join(server_bin.unwrap_or("target/release/mplug2-serve".as_ref()));
+    if binary.exists() {
+        Ok(binary)
+    } else {
+        Err(format!("{} not found: {missing}", binary.display()))
+    }
 }

@@ -264,8 +264,71 @@ impl Drop for Streaming<'_> {
     }
 }
 
+/// The load's clients: `per_kind` of every kind, sending until stopped, each outcome recorded.
+pub struct Fleet {
+    /// The streams that are mid-way now.
+    pub mid: Arc<MidStream>,
+    records: Arc<Mutex<Vec<Record>>>,
+    stop: Arc<AtomicBool>,
+    per_kind: usize,
+    clients: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl Fleet {
+    pub fn start(load: &Load, requests: &Arc<Requests>, per_kind: usize) -> Fleet {
+        let (mid, stop) = (
+            Arc::new(MidStream::default()),
+            Arc::new(AtomicBool::new(false)),
+        );
+        let records = Arc::new(Mutex::new(Vec::new()));
+        let clients = Kind::ALL
+            .iter()
+            .flat_map(|&kind| (0..per_kind).map(move |id| (kind, id)))
+            .map(|(kind, id)| {
+                tokio::spawn(client(
+                    kind,
+                    id,
+                    load.clone(),
+                    Arc::clone(requests),
+                    Arc::clone(&mid),
+                    Arc::clone(&stop),
+                    Arc::clone(&records),
+                ))
+            })
+            .collect();
+        Fleet {
+            mid,
+            records,
+            stop,
+            per_kind,
+            clients,
+        }
+    }
+
+    /// Whether every client has recorded an outcome for which `holds` is true.
+    pub fn each_has(&self, holds: impl Fn(&Record) -> bool) -> bool {
+        let records = self.records.lock().unwrap();
+        Kind::ALL.iter().all(|&kind| {
+            (0..self.per_kind).all(|id| {
+                records
+                    .iter()
+                    .any(|r| (r.kind, r.client) == (kind, id) && holds(r))
+            })
+        })
+    }
+
+    /// Stops every client after its request in flight; what they all saw.
+    pub async fn stop(self) -> Result<Vec<Record>, tokio::task::JoinError> {
+        self.stop.store(true, Ordering::SeqCst);
+        for client in self.clients {
+            client.await?;
+        }
+        Ok(self.records.lock().unwrap().clone())
+    }
+}
+
 /// Sends requests of `kind` one after another until `stop`, recording each outcome.
-pub async fn client(
+async fn client(
     kind: Kind,
     id: usize,
     load: Load,
@@ -332,20 +395,25 @@ async fn refusal(response: reqwest::Response) -> Seen {
     }
 }
 
-async fn rest_json(load: &Load, path: &str, body: &Value, field: &str) -> Seen {
-    let response = match load
-        .http
-        .post(format!("{}{path}", load.base))
+/// A POST answered 200, or what its client saw instead (a transport error or a refusal).
+async fn post(http: &reqwest::Client, url: &str, body: &Value) -> Result<reqwest::Response, Seen> {
+    let response = http
+        .post(url)
         .json(body)
         .send()
         .await
-    {
-        Ok(response) => response,
-        Err(error) => return transport(&error, false),
-    };
+        .map_err(|error| transport(&error, false))?;
     if response.status() != 200 {
-        return refusal(response).await;
+        return Err(refusal(response).await);
     }
+    Ok(response)
+}
+
+async fn rest_json(load: &Load, path: &str, body: &Value, field: &str) -> Seen {
+    let response = match post(&load.http, &format!("{}{path}", load.base), body).await {
+        Ok(response) => response,
+        Err(seen) => return seen,
+    };
     match response.bytes().await {
         Err(error) => transport(&error, false),
         Ok(bytes) => match serde_json::from_slice::<Value>(&bytes) {
@@ -363,18 +431,10 @@ async fn rest_json(load: &Load, path: &str, body: &Value, field: &str) -> Seen {
 
 /// A chat stream: complete only with a `finish_reason` and then `[DONE]`, and a clean end.
 async fn sse(http: &reqwest::Client, base: &str, body: &Value, counter: &AtomicUsize) -> Seen {
-    let response = match http
-        .post(format!("{base}/v1/chat/completions"))
-        .json(body)
-        .send()
-        .await
-    {
+    let response = match post(http, &format!("{base}/v1/chat/completions"), body).await {
         Ok(response) => response,
-        Err(error) => return transport(&error, false),
+        Err(seen) => return seen,
     };
-    if response.status() != 200 {
-        return refusal(response).await;
-    }
     let mut response = response;
     let mut streaming = Streaming {
         counter,

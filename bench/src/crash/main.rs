@@ -9,10 +9,7 @@ mod tally;
 
 use std::{
     path::PathBuf,
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
@@ -20,7 +17,7 @@ use clap::Parser;
 use mplug2_bench::host;
 use mplug2_e2e_tests::{
     Server, ServerOptions,
-    crash::{Kind, Load, MidStream, Record, Requests, client},
+    crash::{Fleet, Kind, Load, Requests},
     goldens::Goldens,
     workspace_root,
 };
@@ -69,14 +66,7 @@ async fn main() -> Result<(), String> {
         return Err("--kills and --clients must be positive, the delays in order".into());
     }
     let root = workspace_root();
-    let binary = root.join(
-        args.server_bin
-            .as_deref()
-            .unwrap_or("target/release/mplug2-serve".as_ref()),
-    );
-    if !binary.exists() {
-        return Err(format!("{} not found: build it first", binary.display()));
-    }
+    let binary = host::server_binary(args.server_bin.as_deref(), "build it first")?;
     let server_args = Requests::server_args();
     eprintln!("starting mplug2-serve {}", server_args.join(" "));
     let server = Server::ready(ServerOptions {
@@ -122,31 +112,12 @@ async fn crash_once(
     requests: &Arc<Requests>,
     args: &Args,
 ) -> Result<Cycle, String> {
-    let (mid, stop) = (
-        Arc::new(MidStream::default()),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let records = Arc::new(Mutex::new(Vec::<Record>::new()));
-    let clients: Vec<_> = Kind::ALL
-        .iter()
-        .flat_map(|&kind| (0..args.clients).map(move |i| (kind, i)))
-        .map(|(kind, i)| {
-            tokio::spawn(client(
-                kind,
-                i,
-                load.clone(),
-                Arc::clone(requests),
-                Arc::clone(&mid),
-                Arc::clone(&stop),
-                Arc::clone(&records),
-            ))
-        })
-        .collect();
+    let fleet = Fleet::start(load, requests, args.clients);
     let delay = rand::rng().random_range(args.min_delay_s..=args.max_delay_s);
     tokio::time::sleep(Duration::from_secs_f64(delay)).await;
     let mid_at_kill = (
-        mid.sse.load(Ordering::SeqCst),
-        mid.grpc.load(Ordering::SeqCst),
+        fleet.mid.sse.load(Ordering::SeqCst),
+        fleet.mid.grpc.load(Ordering::SeqCst),
     );
     server.crash();
     // Started again at once, as a supervisor would.
@@ -154,26 +125,13 @@ async fn crash_once(
     server.respawn();
     let (listening, ready) = poll(server).await?;
     let deadline = Instant::now() + BOUND;
-    let answered_again =
-        |kind: Kind, id: usize| {
-            records.lock().unwrap().iter().any(|r| {
-                (r.kind, r.client) == (kind, id) && r.sent >= ready && r.seen.is_complete()
-            })
-        };
-    while !Kind::ALL
-        .iter()
-        .all(|&kind| (0..args.clients).all(|id| answered_again(kind, id)))
-    {
+    while !fleet.each_has(|r| r.sent >= ready && r.seen.is_complete()) {
         if Instant::now() > deadline {
             return Err(format!("a client got no answer within {BOUND:?} of ready"));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        client.await.map_err(|e| e.to_string())?;
-    }
-    let records = records.lock().unwrap().clone();
+    let records = fleet.stop().await.map_err(|e| e.to_string())?;
     Ok(Cycle {
         delay_s: delay,
         mid_at_kill,

@@ -65,6 +65,21 @@ impl Tally {
     pub fn bad(&self) -> usize {
         self.truncated + self.wrong + self.other
     }
+
+    /// The report's columns from `requests` on: requests, complete, connection errors (cut
+    /// mid-stream), 503 / UNAVAILABLE, truncated, wrong or other.
+    fn cells(&self) -> String {
+        format!(
+            "{} | {} | {} ({}) | {} | {} | {}",
+            self.requests,
+            self.complete,
+            self.transport,
+            self.cut_mid_stream,
+            self.unavailable,
+            self.truncated,
+            self.wrong + self.other
+        )
+    }
 }
 
 #[derive(Debug)]
@@ -91,22 +106,15 @@ pub fn report(cycles: &[Cycle], machine: &str, date: &str) -> String {
          | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n"
     );
     for (i, c) in cycles.iter().enumerate() {
-        let t = &c.tally;
         text.push_str(&format!(
-            "| {} | {:.1} | {}/{} | {} | {} | {} | {} | {} ({}) | {} | {} | {} |\n",
+            "| {} | {:.1} | {}/{} | {} | {} | {} |\n",
             i + 1,
             c.delay_s,
             c.mid_at_kill.0,
             c.mid_at_kill.1,
             ms(c.listening),
             ms(c.ready),
-            t.requests,
-            t.complete,
-            t.transport,
-            t.cut_mid_stream,
-            t.unavailable,
-            t.truncated,
-            t.wrong + t.other
+            c.tally.cells()
         ));
     }
     text.push_str(
@@ -124,17 +132,7 @@ pub fn report(cycles: &[Cycle], machine: &str, date: &str) -> String {
         {
             t.add(of_kind);
         }
-        text.push_str(&format!(
-            "| {} | {} | {} | {} ({}) | {} | {} | {} |\n",
-            kind.name(),
-            t.requests,
-            t.complete,
-            t.transport,
-            t.cut_mid_stream,
-            t.unavailable,
-            t.truncated,
-            t.wrong + t.other
-        ));
+        text.push_str(&format!("| {} | {} |\n", kind.name(), t.cells()));
     }
     let mut ready: Vec<Duration> = cycles.iter().map(|c| c.ready).collect();
     ready.sort();

@@ -82,14 +82,7 @@ async fn main() -> Result<(), String> {
     }
     let root = workspace_root();
     // Relative to the workspace, as every path of the soak.
-    let binary = root.join(
-        args.server_bin
-            .as_deref()
-            .unwrap_or("target/release/mplug2-serve".as_ref()),
-    );
-    if !binary.exists() {
-        return Err(format!("{} not found: run `make soak`", binary.display()));
-    }
+    let binary = host::server_binary(args.server_bin.as_deref(), "run `make soak`")?;
     let package = root.join(&args.package);
     let out_dir = root.join(&args.out_dir);
     std::fs::create_dir_all(&out_dir).map_err(|e| format!("{}: {e}", out_dir.display()))?;

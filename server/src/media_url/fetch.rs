@@ -139,25 +139,26 @@ impl MediaUrls {
                 retry_after_s: self.retry_after_s,
             })?;
         let own_end = Instant::now() + self.timeout;
-        let end = self
-            .deadline
-            .map_or(own_end, |deadline| deadline.min(own_end));
+        // Which bound ends the fetch first: the request's deadline or the fetch's own timeout.
+        let (end, by_deadline) = match self.deadline {
+            Some(deadline) if deadline < own_end => (deadline, true),
+            _ => (own_end, false),
+        };
         let watch = self.dropped.as_ref().map(DroppedFetches::watch);
         let fetched = tokio::time::timeout_at(end.into(), self.follow(kind, url)).await;
         if let Some(watch) = watch {
-            watch.ended(fetched.is_err() && end < own_end);
+            watch.ended(fetched.is_err() && by_deadline);
         }
-        fetched.unwrap_or_else(|_| {
-            Err(match self.deadline {
-                Some(deadline) if deadline < own_end => FetchError::DeadlinePassed { field },
-                _ => FetchError::Timeout {
-                    field,
-                    what: "the fetch",
-                    limit_ms: self.timeout.as_millis() as u64,
-                    flag: "--media-url-timeout-ms",
-                },
-            })
-        })
+        fetched.unwrap_or(Err(if by_deadline {
+            FetchError::DeadlinePassed { field }
+        } else {
+            FetchError::Timeout {
+                field,
+                what: "the fetch",
+                limit_ms: self.timeout.as_millis() as u64,
+                flag: "--media-url-timeout-ms",
+            }
+        }))
     }
 
     async fn follow(&self, kind: UrlKind, mut url: Url) -> Result<Vec<u8>, FetchError> {

@@ -5,16 +5,13 @@
 //! 503 / UNAVAILABLE, and once ready every request gets its golden answer again.
 
 use std::{
-    sync::{
-        Arc, Mutex,
-        atomic::{AtomicBool, Ordering},
-    },
+    sync::{Arc, atomic::Ordering},
     time::{Duration, Instant},
 };
 
 use mplug2_e2e_tests::{
     Server, ServerOptions,
-    crash::{Kind, Load, MidStream, Record, Requests, Seen, Transport, client},
+    crash::{Fleet, Kind, Load, Record, Requests, Seen, Transport},
     goldens::Goldens,
     http_client::http_client,
     server::START_BOUND,
@@ -61,30 +58,11 @@ async fn kill_9_under_load_then_restart_never_truncates_a_success() {
 
     eprintln!("ready and reference after {:?}", began.elapsed());
     let load = Load::new(&server);
-    let (mid, stop) = (
-        Arc::new(MidStream::default()),
-        Arc::new(AtomicBool::new(false)),
-    );
-    let records = Arc::new(Mutex::new(Vec::<Record>::new()));
-    let clients: Vec<_> = Kind::ALL
-        .iter()
-        .flat_map(|&kind| (0..CLIENTS).map(move |i| (kind, i)))
-        .map(|(kind, i)| {
-            tokio::spawn(client(
-                kind,
-                i,
-                load.clone(),
-                Arc::clone(&requests),
-                Arc::clone(&mid),
-                Arc::clone(&stop),
-                Arc::clone(&records),
-            ))
-        })
-        .collect();
+    let fleet = Fleet::start(&load, &requests, CLIENTS);
 
     // Kill once an SSE stream and a gRPC stream have each delivered part of their answer.
     until("an SSE and a gRPC stream mid-way", START_BOUND, || {
-        mid.sse.load(Ordering::SeqCst) > 0 && mid.grpc.load(Ordering::SeqCst) > 0
+        fleet.mid.sse.load(Ordering::SeqCst) > 0 && fleet.mid.grpc.load(Ordering::SeqCst) > 0
     })
     .await;
     let killed = Instant::now();
@@ -92,21 +70,10 @@ async fn kill_9_under_load_then_restart_never_truncates_a_success() {
     server.crash();
 
     // Every client's request in flight at the kill has ended before the restart.
-    let answered_after_kill = |kind: Kind, id: usize| {
-        records
-            .lock()
-            .unwrap()
-            .iter()
-            .any(|r| (r.kind, r.client) == (kind, id) && r.sent >= killed)
-    };
     until(
         "every client past the kill",
         Duration::from_secs(30),
-        || {
-            Kind::ALL
-                .iter()
-                .all(|&kind| (0..CLIENTS).all(|id| answered_after_kill(kind, id)))
-        },
+        || fleet.each_has(|r| r.sent >= killed),
     )
     .await;
 
@@ -126,29 +93,14 @@ async fn kill_9_under_load_then_restart_never_truncates_a_success() {
     );
 
     // Every client gets a whole answer from the restarted server.
-    let complete_after_ready =
-        |kind: Kind, id: usize| {
-            records.lock().unwrap().iter().any(|r| {
-                (r.kind, r.client) == (kind, id) && r.sent >= ready && r.seen.is_complete()
-            })
-        };
     until(
         "every client answered after the restart",
         START_BOUND,
-        || {
-            Kind::ALL
-                .iter()
-                .all(|&kind| (0..CLIENTS).all(|id| complete_after_ready(kind, id)))
-        },
+        || fleet.each_has(|r| r.sent >= ready && r.seen.is_complete()),
     )
     .await;
     eprintln!("all answered after the restart, {:?}", began.elapsed());
-    stop.store(true, Ordering::SeqCst);
-    for client in clients {
-        client.await.expect("client");
-    }
-
-    let records = records.lock().unwrap().clone();
+    let records = fleet.stop().await.expect("client");
     judge(&records, &requests, &moments);
 }
 
