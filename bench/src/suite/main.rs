@@ -2,7 +2,7 @@
 //! it runs, in one process and one after the other: the eager PyTorch baseline, ONNX Runtime
 //! probes (peak GEMM, module MFU), and `mplug2-serve` under closed-loop and open-loop load over REST
 //! and gRPC with batching on and with `--max-batch-size 1`; then it prints every target of
-//! issue 7 with its ratio and writes the results (JSON, markdown) and the plots.
+//! issues 7 and 13 (int8) with its ratio and writes the results (JSON, markdown) and the plots.
 
 mod plan;
 mod python;
@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 /// The benchmark suite (docs/PERFORMANCE.md).
 #[derive(Parser, Debug)]
 struct Args {
-    /// A short run on the demo package only, to check the suite works (about 5 minutes).
+    /// A short run on the demo package and its int8 package only, to check the suite works.
     #[arg(long)]
     quick: bool,
 
@@ -31,6 +31,14 @@ struct Args {
     /// The large-shape package (video caption target); "none" skips it.
     #[arg(long, default_value = "/work/packages/large-random")]
     large: String,
+
+    /// The int8 package quantized from `--base` (made from it when missing); "none" skips it.
+    #[arg(long, default_value = "/work/packages/base-random-int8")]
+    base_int8: String,
+
+    /// The int8 package quantized from `--large` (made from it when missing); "none" skips it.
+    #[arg(long, default_value = "/work/packages/large-random-int8")]
+    large_int8: String,
 
     /// Intra-op threads of both sides (the server's ONNX Runtime sessions, PyTorch, the probes).
     #[arg(long, default_value_t = 2)]
@@ -64,11 +72,20 @@ async fn main() -> Result<(), String> {
         interpreter: root.join(&args.python),
         source: root.join("exporter/src"),
     };
-    let large = (args.large != "none").then_some(args.large.as_str());
+    let given = |path: &str| (path != "none").then_some(path.to_owned());
+    let (large, base_int8, large_int8) = (
+        given(&args.large),
+        given(&args.base_int8),
+        given(&args.large_int8),
+    );
     let plans = if args.quick {
         plan::quick()
     } else {
-        plan::full(&args.base.display().to_string(), large)
+        let int8 = plan::Int8Paths {
+            base: base_int8.as_deref(),
+            large: large_int8.as_deref(),
+        };
+        plan::full(&args.base.display().to_string(), large.as_deref(), int8)
     };
     let plans: Vec<_> = plans
         .into_iter()

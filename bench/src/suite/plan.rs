@@ -24,7 +24,20 @@ pub struct PackagePlan {
     pub reference_repeats: usize,
     /// ONNX Runtime peak and module MFU.
     pub ort_probe: bool,
+    /// For an int8 package: the fp32 package it is quantized from (made from it when missing),
+    /// whose plan's reference it is judged against.
+    pub int8_of: Option<Int8Of>,
     pub window: WindowPlan,
+}
+
+/// The fp32 side of an int8 package.
+pub struct Int8Of {
+    /// The fp32 package's path.
+    pub path: String,
+    /// The fp32 package's plan name (its PyTorch reference is the int8 targets' baseline).
+    pub plan: &'static str,
+    /// Time the fp32 and int8 graphs back to back in ONNX Runtime (vision at batch 8, decoder steps).
+    pub graph_speed: bool,
 }
 
 const ALL_TASKS: [Task; 4] = [Task::Caption, Task::Vqa, Task::EmbedImage, Task::EmbedText];
@@ -64,8 +77,62 @@ fn image_plan(name: &'static str, concurrency: Vec<usize>, window: WindowPlan) -
         ],
         reference_repeats: 3,
         ort_probe: false,
+        int8_of: None,
         window,
     }
+}
+
+/// An int8 package's points: the int8 targets only (caption and VQA at one client, caption and
+/// text embeddings at 32 clients batched and with `max_batch_size=1`), no PyTorch reference of
+/// its own (the fp32 package's reference, same weights, is the baseline).
+fn int8_image_plan(name: &'static str, of: Int8Of, window: WindowPlan) -> PackagePlan {
+    PackagePlan {
+        name,
+        closed: vec![
+            (Task::Caption, vec![1, 32]),
+            (Task::Vqa, vec![1]),
+            (Task::EmbedText, vec![1, 32]),
+        ],
+        unbatched: vec![(Task::Caption, vec![32]), (Task::EmbedText, vec![32])],
+        grpc: Vec::new(),
+        poisson: Vec::new(),
+        cache_video: false,
+        video_caption: 0,
+        reference: Vec::new(),
+        reference_repeats: 1,
+        ort_probe: false,
+        int8_of: Some(of),
+        window,
+    }
+}
+
+/// One 16-frame video caption at concurrency 1 (the large package's only point).
+fn video_plan(
+    name: &'static str,
+    reference: Vec<&'static str>,
+    int8_of: Option<Int8Of>,
+    window: WindowPlan,
+) -> PackagePlan {
+    PackagePlan {
+        name,
+        closed: Vec::new(),
+        unbatched: Vec::new(),
+        grpc: Vec::new(),
+        poisson: Vec::new(),
+        cache_video: false,
+        video_caption: 1,
+        reference,
+        reference_repeats: 1,
+        ort_probe: false,
+        int8_of,
+        window,
+    }
+}
+
+/// Where the int8 packages are read (made from their fp32 package when missing).
+pub struct Int8Paths<'a> {
+    pub base: Option<&'a str>,
+    pub large: Option<&'a str>,
 }
 
 pub fn quick() -> Vec<(String, PackagePlan)> {
@@ -79,10 +146,19 @@ pub fn quick() -> Vec<(String, PackagePlan)> {
     let mut demo = image_plan("demo", vec![1, 8, 32], window);
     demo.ort_probe = true;
     demo.reference_repeats = 2;
-    vec![("models/demo".into(), demo)]
+    let of = Int8Of {
+        path: "models/demo".into(),
+        plan: "demo",
+        graph_speed: true,
+    };
+    let demo_int8 = int8_image_plan("demo-int8", of, window);
+    vec![
+        ("models/demo".into(), demo),
+        ("models/demo-int8".into(), demo_int8),
+    ]
 }
 
-pub fn full(base: &str, large: Option<&str>) -> Vec<(String, PackagePlan)> {
+pub fn full(base: &str, large: Option<&str>, int8: Int8Paths) -> Vec<(String, PackagePlan)> {
     let demo_window = WindowPlan {
         target_completions: 20.0,
         min_window: Duration::from_secs(1),
@@ -120,23 +196,33 @@ pub fn full(base: &str, large: Option<&str>) -> Vec<(String, PackagePlan)> {
     base_plan.grpc = vec![(Task::EmbedText, vec![1])];
     base_plan.poisson = vec![(Task::EmbedText, 0.7)];
     plans.push((base.to_owned(), base_plan));
+    if let Some(base_int8) = int8.base {
+        let of = Int8Of {
+            path: base.to_owned(),
+            plan: "base",
+            graph_speed: true,
+        };
+        plans.push((
+            base_int8.to_owned(),
+            int8_image_plan("base-int8", of, base_window),
+        ));
+    }
     if let Some(large) = large {
         plans.push((
             large.to_owned(),
-            PackagePlan {
-                name: "large",
-                closed: Vec::new(),
-                unbatched: Vec::new(),
-                grpc: Vec::new(),
-                poisson: Vec::new(),
-                cache_video: false,
-                video_caption: 1,
-                reference: vec!["caption:16:1"],
-                reference_repeats: 1,
-                ort_probe: false,
-                window: base_window,
-            },
+            video_plan("large", vec!["caption:16:1"], None, base_window),
         ));
+        if let Some(large_int8) = int8.large {
+            let of = Int8Of {
+                path: large.to_owned(),
+                plan: "large",
+                graph_speed: false,
+            };
+            plans.push((
+                large_int8.to_owned(),
+                video_plan("large-int8", Vec::new(), Some(of), base_window),
+            ));
+        }
     }
     plans
 }

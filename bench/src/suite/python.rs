@@ -1,5 +1,6 @@
 //! The Python side of the suite (`python -m mplug2_exporter.perf`, run with the exporter's venv):
-//! the eager PyTorch baseline, the ONNX Runtime probes and the plots. Each writes JSON.
+//! the eager PyTorch baseline, the ONNX Runtime probes and the plots (each writes JSON), and the
+//! quantizer that makes a missing int8 package.
 
 use std::{path::Path, process::Command};
 
@@ -27,6 +28,23 @@ impl Python {
         }
         let text = std::fs::read_to_string(out).map_err(|e| format!("{}: {e}", out.display()))?;
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))
+    }
+
+    /// Quantizes an fp32 package into an int8 one (`python -m mplug2_exporter quantize`).
+    pub fn quantize(&self, fp32: &Path, out: &Path) -> Result<(), String> {
+        eprintln!("  quantizing {} into {}", fp32.display(), out.display());
+        let status = Command::new(&self.interpreter)
+            .env("PYTHONPATH", &self.source)
+            .args(["-m", "mplug2_exporter", "quantize"])
+            .arg(fp32)
+            .arg("--out")
+            .arg(out)
+            .status()
+            .map_err(|e| format!("{}: {e}", self.interpreter.display()))?;
+        status
+            .success()
+            .then_some(())
+            .ok_or_else(|| format!("quantizing {} failed: {status}", fp32.display()))
     }
 
     pub fn plot(&self, results: &Path, out_dir: &Path) -> Result<(), String> {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::{
     call::{Call, Protocol, QUESTION, Task},
-    plan::PackagePlan,
+    plan::{Int8Of, PackagePlan},
     probe,
     python::Python,
     window::{self, PointResult},
@@ -74,6 +74,12 @@ pub async fn package(
     let scratch = context.out_dir.join(format!("work-{}", plan.name));
     std::fs::create_dir_all(&scratch).map_err(|e| e.to_string())?;
     let mut out = json!({ "package": path.display().to_string(), "name": plan.name, "load_start": load_average() });
+    if let Some(of) = &plan.int8_of {
+        out["int8_of"] = json!(of.plan);
+        if let Some(speed) = int8_side(context, path, of, &scratch)? {
+            out["int8_speed"] = speed;
+        }
+    }
     if let Some(reused) = context.reused(plan.name, "reference.json") {
         out["reference"] = reused;
         out["reference_reused"] = json!(true);
@@ -213,6 +219,36 @@ pub async fn package(
     out["overhead"] = Value::Array(overhead);
     out["load_end"] = json!(load_average());
     Ok(out)
+}
+
+/// Makes the int8 package from its fp32 one when it is missing; then, when asked, times the fp32
+/// and int8 graphs back to back (`int8-speed`: vision at batch 8, decoder steps).
+fn int8_side(
+    context: &Context<'_>,
+    path: &Path,
+    of: &Int8Of,
+    scratch: &Path,
+) -> Result<Option<Value>, String> {
+    let fp32 = context.root.join(&of.path);
+    if !path.join("manifest.json").is_file() {
+        context.python.quantize(&fp32, path)?;
+    }
+    if !of.graph_speed {
+        return Ok(None);
+    }
+    let args = [
+        "int8-speed".to_owned(),
+        "--fp32".into(),
+        fp32.display().to_string(),
+        "--int8".into(),
+        path.display().to_string(),
+        "--threads".into(),
+        context.threads.to_string(),
+    ];
+    context
+        .python
+        .run(&args, &scratch.join("int8-speed.json"))
+        .map(Some)
 }
 
 fn read(path: &Path) -> Result<Vec<u8>, String> {

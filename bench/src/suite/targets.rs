@@ -1,4 +1,4 @@
-//! Issue 7's targets computed from one run's results, and the markdown report.
+//! Issue 7's and issue 13's (int8) targets computed from one run's results, and the markdown report.
 
 use std::fmt::Write;
 
@@ -61,81 +61,15 @@ pub fn evaluate(results: &Value) -> Vec<Value> {
     let Some(base) = base else { return out };
     let name = base["name"].as_str().unwrap_or("?");
     for (task, label) in [("caption", "image caption"), ("vqa", "image QA")] {
-        let ours = closed(base, task, "rest", "batching", 1).map(|r| num(r, "p50_ms") / 1e3);
-        let theirs = reference(base, task, 1, 1).map(|r| num(r, "median_s"));
-        let ratio = ours.zip(theirs).map(|(o, t)| t / o);
-        out.push(target(
-            &format!("{label}, concurrency 1, {name}: faster than PyTorch eager"),
-            format!(
-                "ours p50 {:.3} s, reference {:.3} s",
-                ours.unwrap_or(f64::NAN),
-                theirs.unwrap_or(f64::NAN)
-            ),
-            ratio,
-            10.0,
-            false,
-        ));
+        out.push(at_one_client(base, base, task, label, 10.0));
     }
     if let Some(large) = package(results, "large") {
-        let ours = num(&large["video_caption"], "median_s");
-        let theirs = reference(large, "caption", 16, 1).map(|r| num(r, "median_s"));
-        let ratio = theirs.map(|t| t / ours);
-        out.push(target(
-            "video caption (16 frames), concurrency 1, large: faster than PyTorch eager",
-            format!(
-                "ours {ours:.1} s (vision {:.1} s), reference {:.1} s",
-                num(&large["video_caption"], "vision_s"),
-                theirs.unwrap_or(f64::NAN)
-            ),
-            ratio,
-            6.0,
-            false,
-        ));
+        out.push(video_caption(large, large, 6.0));
     }
     for task in ["caption", "vqa"] {
-        let ours = closed(base, task, "rest", "batching", 32).map(|r| num(r, "throughput"));
-        let single = reference(base, task, 1, 1).map(|r| num(r, "requests_per_s"));
-        out.push(target(
-            &format!("{task} throughput at concurrency 32, {name}: × PyTorch eager one at a time"),
-            format!(
-                "ours {:.3} req/s, reference {:.3} req/s",
-                ours.unwrap_or(f64::NAN),
-                single.unwrap_or(f64::NAN)
-            ),
-            ours.zip(single).map(|(o, s)| o / s),
-            20.0,
-            false,
-        ));
-        let unbatched =
-            closed(base, task, "rest", "max_batch_size=1", 32).map(|r| num(r, "throughput"));
-        out.push(target(
-            &format!(
-                "{task} throughput at concurrency 32, {name}: × our server with max_batch_size=1"
-            ),
-            format!(
-                "{:.3} vs {:.3} req/s",
-                ours.unwrap_or(f64::NAN),
-                unbatched.unwrap_or(f64::NAN)
-            ),
-            ours.zip(unbatched).map(|(o, u)| o / u),
-            2.0,
-            false,
-        ));
+        out.extend(throughput_at_32(base, base, task));
     }
-    let ours = closed(base, "embed_text", "rest", "batching", 32).map(|r| num(r, "throughput"));
-    let unbatched =
-        closed(base, "embed_text", "rest", "max_batch_size=1", 32).map(|r| num(r, "throughput"));
-    out.push(target(
-        &format!("text embeddings at concurrency 32, {name}: × our server with max_batch_size=1"),
-        format!(
-            "{:.1} vs {:.1} req/s",
-            ours.unwrap_or(f64::NAN),
-            unbatched.unwrap_or(f64::NAN)
-        ),
-        ours.zip(unbatched).map(|(o, u)| o / u),
-        3.0,
-        false,
-    ));
+    out.push(text_embeddings_at_32(base));
     let overhead = |task: &str| {
         base["overhead"]
             .as_array()
@@ -192,20 +126,164 @@ pub fn evaluate(results: &Value) -> Vec<Value> {
         1.5,
         true,
     ));
-    let memory = &base["memory"];
-    out.push(target(
-        &format!("resident memory / served weight bytes, {name}"),
+    out.push(memory_after_load(base));
+    out.extend(int8_targets(results));
+    out
+}
+
+/// Issue 13's int8 targets: the int8 packages against the PyTorch eager reference of the fp32
+/// package they were quantized from (same weights), against our own server with
+/// `max_batch_size=1` on the same int8 package, and the int8 vision graph against the fp32 one.
+fn int8_targets(results: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let fp32_of = |p: &Value| p["int8_of"].as_str().and_then(|n| package(results, n));
+    let base = package(results, "base-int8").or_else(|| package(results, "demo-int8"));
+    if let Some((int8, fp32)) = base.and_then(|p| Some((p, fp32_of(p)?))) {
+        for (task, label) in [("caption", "int8 image caption"), ("vqa", "int8 image QA")] {
+            out.push(at_one_client(int8, fp32, task, label, 10.0));
+        }
+    }
+    let large = package(results, "large-int8");
+    if let Some((int8, fp32)) = large.and_then(|p| Some((p, fp32_of(p)?))) {
+        out.push(video_caption(int8, fp32, 12.0));
+    }
+    if let Some((int8, fp32)) = base.and_then(|p| Some((p, fp32_of(p)?))) {
+        out.extend(throughput_at_32(int8, fp32, "caption"));
+        out.push(text_embeddings_at_32(int8));
+        out.push(int8_vision(int8));
+        out.push(memory_after_load(int8));
+    }
+    out
+}
+
+/// Caption or VQA of one image at one client: our p50 against the eager reference's median.
+fn at_one_client(ours: &Value, fp32: &Value, task: &str, label: &str, goal: f64) -> Value {
+    let name = ours["name"].as_str().unwrap_or("?");
+    let latency = closed(ours, task, "rest", "batching", 1).map(|r| num(r, "p50_ms") / 1e3);
+    let theirs = reference(fp32, task, 1, 1).map(|r| num(r, "median_s"));
+    target(
+        &format!("{label}, concurrency 1, {name}: faster than PyTorch eager"),
         format!(
-            "{:.2} GB RSS (peak {:.2}), weights {:.2} GB",
-            num(memory, "rss_bytes") / 1e9,
-            num(memory, "peak_rss_bytes") / 1e9,
-            num(memory, "weight_bytes") / 1e9
+            "ours p50 {:.3} s, reference {:.3} s",
+            latency.unwrap_or(f64::NAN),
+            theirs.unwrap_or(f64::NAN)
         ),
-        memory.get("ratio").and_then(Value::as_f64),
+        latency.zip(theirs).map(|(o, t)| t / o),
+        goal,
+        false,
+    )
+}
+
+/// One 16-frame video caption at one client against the eager reference's.
+fn video_caption(ours: &Value, fp32: &Value, goal: f64) -> Value {
+    let name = ours["name"].as_str().unwrap_or("?");
+    let measured = num(&ours["video_caption"], "median_s");
+    let theirs = reference(fp32, "caption", 16, 1).map(|r| num(r, "median_s"));
+    target(
+        &format!("video caption (16 frames), concurrency 1, {name}: faster than PyTorch eager"),
+        format!(
+            "ours {measured:.1} s (vision {:.1} s), reference {:.1} s",
+            num(&ours["video_caption"], "vision_s"),
+            theirs.unwrap_or(f64::NAN)
+        ),
+        theirs.map(|t| t / measured),
+        goal,
+        false,
+    )
+}
+
+/// Throughput at 32 clients against the eager reference one request at a time, and against our
+/// own server with `max_batch_size=1` on the same package.
+fn throughput_at_32(ours: &Value, fp32: &Value, task: &str) -> [Value; 2] {
+    let name = ours["name"].as_str().unwrap_or("?");
+    let batched = closed(ours, task, "rest", "batching", 32).map(|r| num(r, "throughput"));
+    let single = reference(fp32, task, 1, 1).map(|r| num(r, "requests_per_s"));
+    let unbatched =
+        closed(ours, task, "rest", "max_batch_size=1", 32).map(|r| num(r, "throughput"));
+    [
+        target(
+            &format!("{task} throughput at concurrency 32, {name}: × PyTorch eager one at a time"),
+            format!(
+                "ours {:.3} req/s, reference {:.3} req/s",
+                batched.unwrap_or(f64::NAN),
+                single.unwrap_or(f64::NAN)
+            ),
+            batched.zip(single).map(|(o, s)| o / s),
+            20.0,
+            false,
+        ),
+        target(
+            &format!(
+                "{task} throughput at concurrency 32, {name}: × our server with max_batch_size=1"
+            ),
+            format!(
+                "{:.3} vs {:.3} req/s",
+                batched.unwrap_or(f64::NAN),
+                unbatched.unwrap_or(f64::NAN)
+            ),
+            batched.zip(unbatched).map(|(o, u)| o / u),
+            2.0,
+            false,
+        ),
+    ]
+}
+
+fn text_embeddings_at_32(ours: &Value) -> Value {
+    let name = ours["name"].as_str().unwrap_or("?");
+    let batched = closed(ours, "embed_text", "rest", "batching", 32).map(|r| num(r, "throughput"));
+    let unbatched =
+        closed(ours, "embed_text", "rest", "max_batch_size=1", 32).map(|r| num(r, "throughput"));
+    target(
+        &format!("text embeddings at concurrency 32, {name}: × our server with max_batch_size=1"),
+        format!(
+            "{:.1} vs {:.1} req/s",
+            batched.unwrap_or(f64::NAN),
+            unbatched.unwrap_or(f64::NAN)
+        ),
+        batched.zip(unbatched).map(|(o, u)| o / u),
+        3.0,
+        false,
+    )
+}
+
+/// The int8 vision graph at batch 8 against the fp32 one, timed back to back in one process.
+fn int8_vision(int8: &Value) -> Value {
+    let name = int8["name"].as_str().unwrap_or("?");
+    let row = int8["int8_speed"]["modules"]
+        .as_array()
+        .and_then(|rows| rows.iter().find(|r| r["module"] == "vision"));
+    target(
+        &format!("int8 vision encoder, images at batch 8, {name}: × the fp32 vision encoder"),
+        row.map_or("not measured".into(), |r| {
+            format!(
+                "fp32 {:.3} s, int8 {:.3} s",
+                num(r, "fp32_s"),
+                num(r, "int8_s")
+            )
+        }),
+        row.map(|r| num(r, "speedup")),
+        3.0,
+        false,
+    )
+}
+
+/// Resident memory after the closed-loop load points against the bytes of the served graphs.
+fn memory_after_load(ours: &Value) -> Value {
+    let name = ours["name"].as_str().unwrap_or("?");
+    let (ready, after) = (&ours["memory"], &ours["memory_after_load"]);
+    target(
+        &format!("resident memory after the load points / served weight bytes, {name}"),
+        format!(
+            "{:.2} GB RSS after load (ready {:.2}, peak {:.2}), weights {:.2} GB",
+            num(after, "rss_bytes") / 1e9,
+            num(ready, "rss_bytes") / 1e9,
+            num(after, "peak_rss_bytes") / 1e9,
+            num(after, "weight_bytes") / 1e9
+        ),
+        after.get("ratio").and_then(Value::as_f64),
         1.2,
         true,
-    ));
-    out
+    )
 }
 
 pub fn markdown(results: &Value, targets: &[Value]) -> String {
@@ -390,9 +468,29 @@ pub fn markdown(results: &Value, targets: &[Value]) -> String {
                 );
             }
         }
+        if let Some(rows) = p["int8_speed"]["modules"].as_array() {
+            let _ = writeln!(
+                s,
+                "\nint8 against fp32 graphs, back to back in ONNX Runtime ({} threads; `{}`):\n\n| module | shape | fp32 s | int8 s | int8 speed-up |\n| --- | --- | ---: | ---: | ---: |",
+                p["int8_speed"]["threads"],
+                p["int8_speed"]["machine"].as_str().unwrap_or("")
+            );
+            for r in rows {
+                let _ = writeln!(
+                    s,
+                    "| {} | {} | {:.4} | {:.4} | {:.2}× |",
+                    r["module"].as_str().unwrap_or(""),
+                    r["label"].as_str().unwrap_or(""),
+                    num(r, "fp32_s"),
+                    num(r, "int8_s"),
+                    num(r, "speedup")
+                );
+            }
+        }
         for (key, label) in [
             ("overhead", "Server overhead at concurrency 1"),
-            ("memory", "Memory"),
+            ("memory", "Memory when ready"),
+            ("memory_after_load", "Memory after the closed-loop points"),
             ("cache", "Vision-feature cache"),
             ("video_caption", "Video caption"),
         ] {
@@ -407,6 +505,82 @@ pub fn markdown(results: &Value, targets: &[Value]) -> String {
 #[cfg(test)]
 mod tests {
     use serde_json::json;
+
+    /// A package's results with the given closed-loop points (task, mode, clients, p50 ms, req/s).
+    fn package(name: &str, points: &[(&str, &str, u64, f64, f64)]) -> serde_json::Value {
+        let closed: Vec<_> = points
+            .iter()
+            .map(|&(task, mode, clients, p50, rate)| {
+                json!({ "task": task, "protocol": "rest", "mode": mode, "concurrency": clients,
+                        "result": { "p50_ms": p50, "throughput": rate } })
+            })
+            .collect();
+        json!({ "name": name, "closed_loop": closed })
+    }
+
+    fn find<'a>(targets: &'a [serde_json::Value], name: &str) -> &'a serde_json::Value {
+        targets
+            .iter()
+            .find(|t| t["target"].as_str().is_some_and(|n| n.starts_with(name)))
+            .unwrap_or_else(|| panic!("no target {name} in {targets:?}"))
+    }
+
+    #[test]
+    fn int8_targets_are_judged_against_the_fp32_packages_reference() {
+        let mut base = package("base", &[]);
+        base["reference"] = json!({ "points": [
+            { "task": "caption", "frames": 1, "batch": 1, "median_s": 6.0, "requests_per_s": 0.16 },
+            { "task": "vqa", "frames": 1, "batch": 1, "median_s": 3.0, "requests_per_s": 0.3 },
+        ]});
+        let mut int8 = package(
+            "base-int8",
+            &[
+                ("caption", "batching", 1, 500.0, 2.0),
+                ("vqa", "batching", 1, 400.0, 2.5),
+                ("caption", "batching", 32, 5000.0, 4.0),
+                ("caption", "max_batch_size=1", 32, 9000.0, 1.6),
+                ("embed_text", "batching", 32, 10.0, 300.0),
+                ("embed_text", "max_batch_size=1", 32, 10.0, 100.0),
+            ],
+        );
+        int8["int8_of"] = json!("base");
+        int8["int8_speed"] = json!({ "modules": [
+            { "module": "vision", "label": "images, batch 8", "fp32_s": 2.0, "int8_s": 1.0, "speedup": 2.0 },
+        ]});
+        int8["memory_after_load"] =
+            json!({ "rss_bytes": 1.1e9, "weight_bytes": 1.0e9, "ratio": 1.1 });
+        let targets = super::int8_targets(&json!({ "packages": [base, int8] }));
+        let caption = find(&targets, "int8 image caption, concurrency 1, base-int8");
+        assert_eq!(caption["ratio"], json!(12.0));
+        assert_eq!(caption["met"], json!(true));
+        assert_eq!(find(&targets, "int8 image QA")["ratio"], json!(7.5));
+        assert_eq!(find(&targets, "int8 image QA")["met"], json!(false));
+        let eager = find(
+            &targets,
+            "caption throughput at concurrency 32, base-int8: × PyTorch",
+        );
+        assert_eq!(eager["ratio"], json!(25.0));
+        let own = find(
+            &targets,
+            "caption throughput at concurrency 32, base-int8: × our",
+        );
+        assert_eq!(own["ratio"], json!(2.5));
+        assert_eq!(find(&targets, "text embeddings")["ratio"], json!(3.0));
+        let vision = find(&targets, "int8 vision encoder");
+        assert_eq!(
+            (vision["ratio"].clone(), vision["met"].clone()),
+            (json!(2.0), json!(false))
+        );
+        assert_eq!(find(&targets, "resident memory")["met"], json!(true));
+        // No video target without a large int8 package; nothing at all without the fp32 side.
+        assert!(
+            targets
+                .iter()
+                .all(|t| !t["target"].as_str().unwrap_or("").starts_with("video"))
+        );
+        let alone = package("base-int8", &[("caption", "batching", 1, 500.0, 2.0)]);
+        assert!(super::int8_targets(&json!({ "packages": [alone] })).is_empty());
+    }
 
     #[test]
     fn the_report_names_the_isa_and_int8_kernel() {
