@@ -91,8 +91,10 @@ bench: ort build
 	ORT_DYLIB_PATH=$(ORT) $(CARGO) run --release -p mplug2-bench -- $(ARGS)
 
 ## The performance suite of docs/PERFORMANCE.md: ours against the PyTorch eager reference and
-## against max_batch_size=1, MFU, cache, memory; ~30 min (ARGS="--quick": demo only, ~5 min).
-bench-suite: ort
+## against max_batch_size=1, MFU, cache, memory, on fp32 and int8 packages (issues 7 and 13);
+## the random-weight base/large packages and their int8 packages are made when missing (once:
+## tens of minutes); ~35 min (ARGS="--quick": demo and demo-int8 only, ~4 min).
+bench-suite: system-packages toolchain ort
 	$(MAKE) -C exporter venv-perf
 	$(CARGO) build --release -p mplug2-server --bin mplug2-serve -p mplug2-bench --bin mplug2-suite
 	ORT_DYLIB_PATH=$(ORT) target/release/mplug2-suite $(ARGS)

@@ -107,6 +107,9 @@ async fn main() -> Result<(), String> {
         } else {
             root.join(path)
         };
+        if plan.int8_of.is_none() {
+            python.random_package_if_missing(&path, &out_dir)?;
+        }
         let context = run::Context {
             root: root.clone(),
             out_dir: out_dir.clone(),

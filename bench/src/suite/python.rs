@@ -30,6 +30,30 @@ impl Python {
         serde_json::from_str(&text).map_err(|e| format!("{}: {e}", out.display()))
     }
 
+    /// Makes a missing `base-random` or `large-random` package (a random-weight checkpoint of the
+    /// released shapes, exported; tens of minutes for large); other missing packages are an error.
+    pub fn random_package_if_missing(&self, package: &Path, out_dir: &Path) -> Result<(), String> {
+        if package.join("manifest.json").is_file() {
+            return Ok(());
+        }
+        let name = package.file_name().and_then(|n| n.to_str()).unwrap_or("");
+        let (Some(size), Some(work)) = (name.strip_suffix("-random"), package.parent()) else {
+            return Err(format!(
+                "{}: no package there (only base-random and large-random are made when missing)",
+                package.display()
+            ));
+        };
+        let args = [
+            "random-package".to_owned(),
+            "--size".into(),
+            size.to_owned(),
+            "--work-dir".into(),
+            work.display().to_string(),
+        ];
+        self.run(&args, &out_dir.join(format!("random-package-{size}.json")))
+            .map(drop)
+    }
+
     /// Quantizes an fp32 package into an int8 one (`python -m mplug2_exporter quantize`).
     pub fn quantize(&self, fp32: &Path, out: &Path) -> Result<(), String> {
         eprintln!("  quantizing {} into {}", fp32.display(), out.display());

@@ -55,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     speed.add_argument("--int8", type=Path, required=True)
     speed.add_argument("--threads", type=int, default=2)
     speed.add_argument("--out", type=Path, required=True, help="JSON; the markdown goes beside it (.md)")
+    random = sub.add_parser("random-package", help="make WORK_DIR/SIZE-random when it is missing")
+    random.add_argument("--size", choices=["base", "large"], required=True)
+    random.add_argument("--work-dir", type=Path, required=True)
+    random.add_argument("--out", type=Path, required=True)
     isa = sub.add_parser("isa")
     isa.add_argument("--out", type=Path, required=True)
     args = parser.parse_args(argv)
@@ -73,6 +77,11 @@ def main(argv: list[str] | None = None) -> int:
         logging.basicConfig(level=logging.INFO, format="%(message)s")
         result = run_study(args.sizes.split(","), args.work_dir, args.inputs, args.threads, args.variant)
         args.out.with_suffix(".md").write_text(markdown(result))
+    elif args.command == "random-package":
+        from .int8_study import fp32_package
+
+        logging.basicConfig(level=logging.INFO, format="%(message)s")
+        result = {"package": str(fp32_package(args.size, args.work_dir))}
     elif args.command == "isa":
         from ..quantize.isa import isa_report
 
