@@ -23,6 +23,7 @@ pub mod info;
 pub mod keys;
 pub mod limits;
 pub mod media_url;
+pub mod memory_trim;
 pub mod metrics;
 pub mod module_table;
 pub mod net;

@@ -17,6 +17,8 @@ use std::{
 
 use tokio::sync::oneshot;
 
+use crate::memory_trim::Busy;
+
 use super::{
     abandon::{Abandon, watched},
     arrivals::Arrivals,
@@ -166,12 +168,16 @@ struct Worker<R: BatchRunner> {
 
 impl<R: BatchRunner> Worker<R> {
     fn serve(mut self) {
+        let mut busy: Option<Busy> = None;
         loop {
             if self.queue.is_empty() {
+                // Idle until the next item: the last batcher to get here lets memory be trimmed.
+                drop(busy.take());
                 match self.receiver.recv() {
                     Ok(job) => self.push(job),
                     Err(mpsc::RecvError) => return,
                 }
+                busy = Some(Busy::begin());
             }
             while let Ok(job) = self.receiver.try_recv() {
                 self.push(job);

@@ -28,7 +28,7 @@ use super::{
     module_metrics::ModuleMetrics,
     pending::{Pending, drop_dead},
 };
-use crate::cache::CrossKvCache;
+use crate::{cache::CrossKvCache, memory_trim::Busy};
 
 /// Where the stable token prefix of a request's decoding goes as it grows (streaming).
 pub type Progress = tokio::sync::mpsc::UnboundedSender<Vec<i64>>;
@@ -150,12 +150,16 @@ struct Worker {
 
 impl Worker {
     fn serve(mut self) {
+        let mut busy: Option<Busy> = None;
         loop {
             if self.batch.is_empty() && self.waiting.is_empty() {
+                // Idle until the next request: the last batcher to get here lets memory be trimmed.
+                drop(busy.take());
                 match self.receiver.recv() {
                     Ok(job) => self.waiting.push_back(job),
                     Err(mpsc::RecvError) => return,
                 }
+                busy = Some(Busy::begin());
                 self.wait_for_company();
             }
             while let Ok(job) = self.receiver.try_recv() {

@@ -1,0 +1,101 @@
+//! Returns the allocator's free memory to the system once every module batcher is idle.
+//!
+//! glibc keeps freed blocks below the mmap threshold inside its arenas. After a burst of large
+//! batches a batcher's arena is mostly free but fragmented, so neither glibc's heap-top trim nor
+//! ONNX Runtime's arena shrinkage gives it back (base-random fp32 after the benchmark suite's
+//! load points: 2.19 GB resident, 0.45 GB of it free inside one glibc arena). `malloc_trim(0)`
+//! releases the free pages of every arena. It runs on its own thread when the last busy batcher
+//! goes idle — never while a batch runs, so loaded throughput is untouched — at most once per
+//! interval; an idle moment inside the interval is trimmed at its end if still idle.
+//!
+//! The busy count is process-wide, as the allocator is.
+
+use std::{
+    sync::{
+        OnceLock,
+        atomic::{AtomicUsize, Ordering},
+        mpsc,
+    },
+    time::{Duration, Instant},
+};
+
+static BUSY: AtomicUsize = AtomicUsize::new(0);
+static IDLE: OnceLock<mpsc::SyncSender<()>> = OnceLock::new();
+
+/// Starts the trimming thread with this least interval between trims (once per process; later
+/// calls do nothing). Without it, or with a zero interval, nothing is trimmed.
+pub fn start(interval: Duration) -> std::io::Result<()> {
+    if interval.is_zero() || !supported() || IDLE.get().is_some() {
+        return Ok(());
+    }
+    // One slot: idle moments during a trim or an interval collapse into one more look.
+    let (sender, receiver) = mpsc::sync_channel(1);
+    if IDLE.set(sender).is_err() {
+        return Ok(());
+    }
+    std::thread::Builder::new()
+        .name("memory-trim".to_owned())
+        .spawn(move || {
+            while receiver.recv().is_ok() {
+                if BUSY.load(Ordering::SeqCst) == 0 {
+                    let started = Instant::now();
+                    let released = trim();
+                    tracing::debug!(released, elapsed = ?started.elapsed(), "idle memory trim");
+                }
+                std::thread::sleep(interval);
+            }
+        })?;
+    Ok(())
+}
+
+/// A batcher at work: held from taking an item until its queue is empty again.
+#[derive(Debug)]
+pub struct Busy(());
+
+impl Busy {
+    pub fn begin() -> Busy {
+        BUSY.fetch_add(1, Ordering::SeqCst);
+        Busy(())
+    }
+}
+
+impl Drop for Busy {
+    fn drop(&mut self) {
+        if BUSY.fetch_sub(1, Ordering::SeqCst) == 1
+            && let Some(idle) = IDLE.get()
+        {
+            // A full slot already asks for a look.
+            let _ = idle.try_send(());
+        }
+    }
+}
+
+fn supported() -> bool {
+    cfg!(all(target_os = "linux", target_env = "gnu"))
+}
+
+/// Whether memory was returned to the system.
+fn trim() -> bool {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim takes each arena's lock itself; it is safe from any thread.
+    return unsafe { libc::malloc_trim(0) } == 1;
+    #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn guards_count_while_held_and_a_trim_runs() {
+        let first = Busy::begin();
+        let second = Busy::begin();
+        // Other tests' batchers may be busy alongside: only these two are known.
+        assert!(BUSY.load(Ordering::SeqCst) >= 2);
+        drop(first);
+        drop(second);
+        // Callable at any time; whether anything was free is up to the allocator.
+        let _ = trim();
+    }
+}
