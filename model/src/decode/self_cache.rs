@@ -12,7 +12,9 @@ pub struct SelfCache {
     len: usize,
     keys: Vec<Vec<f32>>,
     values: Vec<Vec<f32>>,
-    scratch: Vec<f32>,
+    /// A table-sized buffer a reorder gathers into and then swaps with the table it reordered
+    /// (no copy back; the old table becomes the next one's buffer).
+    spare: Vec<f32>,
 }
 
 impl SelfCache {
@@ -25,7 +27,7 @@ impl SelfCache {
             len: 0,
             keys: vec![vec![0.0; size]; dims.layers],
             values: vec![vec![0.0; size]; dims.layers],
-            scratch: Vec::new(),
+            spare: vec![0.0; size],
         }
     }
 
@@ -64,30 +66,35 @@ impl SelfCache {
         self.len += 1;
     }
 
-    /// New beam `j` takes old beam `parents[j]`'s cache.
+    /// New beam `j` takes old beam `parents[j]`'s cache. Only the cached positions move: the
+    /// capacity beyond them is never read.
     pub fn reorder(&mut self, parents: &[usize]) {
         if parents.iter().enumerate().all(|(j, &p)| j == p) {
             return;
         }
-        let block = self.dims.heads * self.capacity * self.dims.head_dim;
+        let run = self.len * self.dims.head_dim;
         for table in self.keys.iter_mut().chain(self.values.iter_mut()) {
-            self.scratch.clear();
-            for &parent in parents {
-                self.scratch
-                    .extend_from_slice(&table[parent * block..(parent + 1) * block]);
+            for (beam, &parent) in parents.iter().enumerate() {
+                for head in 0..self.dims.heads {
+                    let to = ((beam * self.dims.heads + head) * self.capacity) * self.dims.head_dim;
+                    let from =
+                        ((parent * self.dims.heads + head) * self.capacity) * self.dims.head_dim;
+                    self.spare[to..to + run].copy_from_slice(&table[from..from + run]);
+                }
             }
-            table.copy_from_slice(&self.scratch);
+            std::mem::swap(table, &mut self.spare);
         }
     }
 
-    /// Copies `[head][position < len][head_dim]` of one beam into a `[head][padded_len][head_dim]` slot.
-    pub fn copy_beam(
+    /// Appends one beam's `[head][padded_len][head_dim]` to `out`: its cached positions, then
+    /// zeros up to `padded_len` (masked out by the step's past mask).
+    pub fn extend_beam(
         &self,
         layer: usize,
         is_value: bool,
         beam: usize,
         padded_len: usize,
-        out: &mut [f32],
+        out: &mut Vec<f32>,
     ) {
         let table = if is_value {
             &self.values[layer]
@@ -96,10 +103,11 @@ impl SelfCache {
         };
         let hd = self.dims.head_dim;
         let run = self.len * hd;
+        let padding = (padded_len - self.len) * hd;
         for head in 0..self.dims.heads {
             let src = self.offset(beam, head, 0);
-            let dst = head * padded_len * hd;
-            out[dst..dst + run].copy_from_slice(&table[src..src + run]);
+            out.extend_from_slice(&table[src..src + run]);
+            out.resize(out.len() + padding, 0.0);
         }
     }
 }
@@ -130,16 +138,28 @@ mod tests {
                 &data[usize::from(is_value) * 4 + beam * 2 + head]
             });
         }
-        cache.reorder(&[1, 1]);
-        let mut out = vec![-1.0; 2 * 3 * 2];
-        cache.copy_beam(0, false, 0, 3, &mut out);
+        cache.reorder(&[1, 0]);
+        let mut out = vec![-1.0];
+        cache.extend_beam(0, false, 0, 3, &mut out);
         assert_eq!(
             out,
             vec![
-                100., 100., 101., 101., -1., -1., 110., 110., 111., 111., -1., -1.
+                -1., 100., 100., 101., 101., 0., 0., 110., 110., 111., 111., 0., 0.
             ]
         );
-        cache.copy_beam(0, true, 1, 3, &mut out);
-        assert_eq!(&out[0..4], &[100.5, 100.5, 101.5, 101.5]);
+        out.clear();
+        cache.extend_beam(0, true, 1, 2, &mut out);
+        assert_eq!(out, vec![0.5, 0.5, 1.5, 1.5, 10.5, 10.5, 11.5, 11.5]);
+        // Both new beams from one parent; then a step appended after the reorder.
+        cache.reorder(&[1, 1]);
+        let third: Vec<Vec<f32>> = (0..8)
+            .map(|i| vec![1000.0 * ((i / 2) % 2 + 1) as f32 + 10.0 * (i % 2) as f32; 2])
+            .collect();
+        cache.append(|_, is_value, beam, head| &third[usize::from(is_value) * 4 + beam * 2 + head]);
+        for (beam, last) in [(0, 1000.0), (1, 2000.0)] {
+            out.clear();
+            cache.extend_beam(0, false, beam, 3, &mut out);
+            assert_eq!(&out[0..6], &[0., 0., 1., 1., last, last], "beam {beam}");
+        }
     }
 }

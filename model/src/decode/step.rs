@@ -114,16 +114,20 @@ fn own_inputs(
     ];
     for layer in 0..dims.layers {
         for is_value in [false, true] {
-            let mut tensor = Array5::<f32>::zeros((size, beams, dims.heads, past, dims.head_dim));
-            for (b, (_, sequence)) in members.iter().enumerate() {
-                for k in 0..sequence.search.beam_size() {
-                    let mut slot = tensor.slice_mut(s![b, k, .., .., ..]);
-                    let slot = slot
-                        .as_slice_mut()
-                        .expect("a [b, k] slot of a standard array is contiguous");
-                    sequence.cache.copy_beam(layer, is_value, k, past, slot);
+            // Written once, in order: each beam's cached positions, zeros only where padded.
+            let beam_size = dims.heads * past * dims.head_dim;
+            let mut data = Vec::with_capacity(size * beams * beam_size);
+            for (_, sequence) in members {
+                let own = sequence.search.beam_size();
+                for k in 0..own {
+                    sequence
+                        .cache
+                        .extend_beam(layer, is_value, k, past, &mut data);
                 }
+                data.resize(data.len() + (beams - own) * beam_size, 0.0);
             }
+            let shape = (size, beams, dims.heads, past, dims.head_dim);
+            let tensor = Array5::from_shape_vec(shape, data).expect("every slot was written");
             let prefix = if is_value { "past_value" } else { "past_key" };
             inputs.push(owned_input(format!("{prefix}_{layer}"), tensor.into_dyn())?);
         }
