@@ -60,8 +60,8 @@ pub async fn run(config: Config) -> Result<(), StartError> {
         .map(|(keys, path)| (Arc::clone(keys), path));
     tokio::spawn(keys::reload_on_change(reloaded));
     let metrics = Metrics::new()?;
-    let trim_interval = Duration::from_millis(config.runtime.idle_trim_interval_ms);
-    if let Err(error) = crate::memory_trim::start(trim_interval) {
+    let trim_after = Duration::from_millis(config.runtime.idle_trim_after_ms);
+    if let Err(error) = crate::memory_trim::start(trim_after) {
         // Only memory after a load is at stake: serve without it.
         tracing::warn!(%error, "cannot start the idle memory trim");
     }

@@ -4,31 +4,34 @@
 //! batches a batcher's arena is mostly free but fragmented, so neither glibc's heap-top trim nor
 //! ONNX Runtime's arena shrinkage gives it back (base-random fp32 after the benchmark suite's
 //! load points: 2.19 GB resident, 0.45 GB of it free inside one glibc arena). `malloc_trim(0)`
-//! releases the free pages of every arena. It runs on its own thread when the last busy batcher
-//! goes idle — never while a batch runs, so loaded throughput is untouched — at most once per
-//! interval; an idle moment inside the interval is trimmed at its end if still idle.
+//! releases the free pages of every arena. It runs on its own thread once every batcher has been
+//! idle for a quiet period — never while a batch runs, and never in the short gaps between one
+//! request's modules or between back-to-back requests, where it would hold the arenas' locks
+//! against the request path — once per idle spell.
 //!
 //! The busy count is process-wide, as the allocator is.
 
 use std::{
     sync::{
         OnceLock,
-        atomic::{AtomicUsize, Ordering},
+        atomic::{AtomicU64, AtomicUsize, Ordering},
         mpsc,
     },
     time::{Duration, Instant},
 };
 
 static BUSY: AtomicUsize = AtomicUsize::new(0);
+/// Times any batcher started work: a change during the quiet period means it was not quiet.
+static STARTS: AtomicU64 = AtomicU64::new(0);
 static IDLE: OnceLock<mpsc::SyncSender<()>> = OnceLock::new();
 
-/// Starts the trimming thread with this least interval between trims (once per process; later
-/// calls do nothing). Without it, or with a zero interval, nothing is trimmed.
-pub fn start(interval: Duration) -> std::io::Result<()> {
-    if interval.is_zero() || !supported() || IDLE.get().is_some() {
+/// Starts the trimming thread, which trims once every batcher has been idle for `quiet` (once
+/// per process; later calls do nothing). Without it, or with a zero period, nothing is trimmed.
+pub fn start(quiet: Duration) -> std::io::Result<()> {
+    if quiet.is_zero() || !supported() || IDLE.get().is_some() {
         return Ok(());
     }
-    // One slot: idle moments during a trim or an interval collapse into one more look.
+    // One slot: the moments the last batcher goes idle collapse into one look.
     let (sender, receiver) = mpsc::sync_channel(1);
     if IDLE.set(sender).is_err() {
         return Ok(());
@@ -37,15 +40,31 @@ pub fn start(interval: Duration) -> std::io::Result<()> {
         .name("memory-trim".to_owned())
         .spawn(move || {
             while receiver.recv().is_ok() {
-                if BUSY.load(Ordering::SeqCst) == 0 {
+                if quiet_for(quiet) {
                     let started = Instant::now();
                     let released = trim();
                     tracing::debug!(released, elapsed = ?started.elapsed(), "idle memory trim");
                 }
-                std::thread::sleep(interval);
+                // Looks asked for during the quiet period or the trim: this one answered them.
+                while receiver.try_recv().is_ok() {}
             }
         })?;
     Ok(())
+}
+
+/// Whether every batcher stays idle for `quiet` from now: false as soon as one is busy at the
+/// end (its going idle asks again); a spell that was broken and is idle again waits anew.
+fn quiet_for(quiet: Duration) -> bool {
+    loop {
+        let seen = STARTS.load(Ordering::SeqCst);
+        std::thread::sleep(quiet);
+        if BUSY.load(Ordering::SeqCst) != 0 {
+            return false;
+        }
+        if STARTS.load(Ordering::SeqCst) == seen {
+            return true;
+        }
+    }
 }
 
 /// A batcher at work: held from taking an item until its queue is empty again.
@@ -54,6 +73,7 @@ pub struct Busy(());
 
 impl Busy {
     pub fn begin() -> Busy {
+        STARTS.fetch_add(1, Ordering::SeqCst);
         BUSY.fetch_add(1, Ordering::SeqCst);
         Busy(())
     }
@@ -95,6 +115,14 @@ mod tests {
         assert!(BUSY.load(Ordering::SeqCst) >= 2);
         drop(first);
         drop(second);
+    }
+
+    #[test]
+    fn a_batcher_busy_through_the_quiet_period_stops_the_trim() {
+        // Held across the whole period, whatever other tests' batchers do.
+        let busy = Busy::begin();
+        assert!(!quiet_for(Duration::from_millis(20)));
+        drop(busy);
     }
 
     /// Resident bytes of this process (`/proc/self/statm`, resident pages).

@@ -40,11 +40,12 @@ pub struct RuntimeArgs {
     #[arg(long, env = "ARENA_SHRINKAGE", default_value_t = true, action = clap::ArgAction::Set)]
     pub arena_shrinkage: bool,
 
-    /// When every module batcher has gone idle, return the memory allocator's free pages to the
-    /// system (glibc `malloc_trim`), at most once per this many milliseconds; 0 never trims.
-    /// Freed batch buffers otherwise stay resident inside the allocator's arenas after a load.
-    #[arg(long, env = "IDLE_TRIM_INTERVAL_MS", default_value_t = 1000)]
-    pub idle_trim_interval_ms: u64,
+    /// Once every module batcher has been idle this many milliseconds, return the memory
+    /// allocator's free pages to the system (glibc `malloc_trim`), once per idle spell; 0 never
+    /// trims. Freed batch buffers otherwise stay resident inside the allocator's arenas after a
+    /// load. Short gaps (between one request's modules, between requests) never trim.
+    #[arg(long, env = "IDLE_TRIM_AFTER_MS", default_value_t = 1000)]
+    pub idle_trim_after_ms: u64,
 
     /// ONNX Runtime graph optimisation level.
     #[arg(long, env = "OPTIMIZATION_LEVEL", value_enum, default_value_t = OptimizationLevel::All)]
