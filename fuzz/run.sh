@@ -11,6 +11,9 @@ if [ ${#targets[@]} -eq 0 ]; then
     targets=(rest_json rest_multipart image video manifest)
 fi
 mkdir -p logs
+# What fuzzing needs, installed when missing: the nightly toolchain (rustup) and cargo-fuzz (crates.io).
+rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal || exit 1
+cargo +nightly fuzz --version >/dev/null 2>&1 || cargo install cargo-fuzz --locked || exit 1
 # -a: debug assertions and overflow checks, so arithmetic overflows are findings too.
 cargo +nightly fuzz build -a || exit 1
 failed=()
