@@ -12,12 +12,18 @@ pub struct Python {
 }
 
 impl Python {
+    /// `python -m <module>` with the exporter's sources on the path.
+    fn module(&self, module: &str) -> Command {
+        let mut command = Command::new(&self.interpreter);
+        command.env("PYTHONPATH", &self.source).args(["-m", module]);
+        command
+    }
+
     /// Runs `python -m mplug2_exporter.perf <args> --out <out>` and reads its JSON.
     pub fn run(&self, args: &[String], out: &Path) -> Result<Value, String> {
         eprintln!("  python perf {}", args.join(" "));
-        let status = Command::new(&self.interpreter)
-            .env("PYTHONPATH", &self.source)
-            .args(["-m", "mplug2_exporter.perf"])
+        let status = self
+            .module("mplug2_exporter.perf")
             .args(args)
             .arg("--out")
             .arg(out)
@@ -57,9 +63,9 @@ impl Python {
     /// Quantizes an fp32 package into an int8 one (`python -m mplug2_exporter quantize`).
     pub fn quantize(&self, fp32: &Path, out: &Path) -> Result<(), String> {
         eprintln!("  quantizing {} into {}", fp32.display(), out.display());
-        let status = Command::new(&self.interpreter)
-            .env("PYTHONPATH", &self.source)
-            .args(["-m", "mplug2_exporter", "quantize"])
+        let status = self
+            .module("mplug2_exporter")
+            .arg("quantize")
             .arg(fp32)
             .arg("--out")
             .arg(out)
@@ -72,9 +78,9 @@ impl Python {
     }
 
     pub fn plot(&self, results: &Path, out_dir: &Path) -> Result<(), String> {
-        let status = Command::new(&self.interpreter)
-            .env("PYTHONPATH", &self.source)
-            .args(["-m", "mplug2_exporter.perf", "plot", "--results"])
+        let status = self
+            .module("mplug2_exporter.perf")
+            .args(["plot", "--results"])
             .arg(results)
             .arg("--out-dir")
             .arg(out_dir)

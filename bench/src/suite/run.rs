@@ -143,9 +143,11 @@ pub async fn package(
         }
     }
     out["memory_at_load_end"] = memory(&server, path);
-    // Resident memory once the server has been idle a little longer than its idle trim waits
-    // (`--idle-trim-after-ms`, 1 s by default): what the process holds between bursts.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    if !plan.closed.is_empty() {
+        // Resident memory once the server has been idle a little longer than its idle trim
+        // waits (`--idle-trim-after-ms`, 1 s by default): what it holds between bursts.
+        tokio::time::sleep(Duration::from_millis(2500)).await;
+    }
     out["memory_after_load"] = memory(&server, path);
     for (task, concurrencies) in &plan.grpc {
         for &concurrency in concurrencies {

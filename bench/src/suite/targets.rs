@@ -198,8 +198,6 @@ fn throughput_at_32(ours: &Value, fp32: &Value, task: &str) -> [Value; 2] {
     let name = ours["name"].as_str().unwrap_or("?");
     let batched = closed(ours, task, "rest", "batching", 32).map(|r| num(r, "throughput"));
     let single = reference(fp32, task, 1, 1).map(|r| num(r, "requests_per_s"));
-    let unbatched =
-        closed(ours, task, "rest", "max_batch_size=1", 32).map(|r| num(r, "throughput"));
     [
         target(
             &format!("{task} throughput at concurrency 32, {name}: × PyTorch eager one at a time"),
@@ -212,36 +210,29 @@ fn throughput_at_32(ours: &Value, fp32: &Value, task: &str) -> [Value; 2] {
             20.0,
             false,
         ),
-        target(
-            &format!(
-                "{task} throughput at concurrency 32, {name}: × our server with max_batch_size=1"
-            ),
-            format!(
-                "{:.3} vs {:.3} req/s",
-                batched.unwrap_or(f64::NAN),
-                unbatched.unwrap_or(f64::NAN)
-            ),
-            batched.zip(unbatched).map(|(o, u)| o / u),
-            2.0,
-            false,
-        ),
+        against_unbatched(ours, task, &format!("{task} throughput"), 2.0, 3),
     ]
 }
 
 fn text_embeddings_at_32(ours: &Value) -> Value {
+    against_unbatched(ours, "embed_text", "text embeddings", 3.0, 1)
+}
+
+/// Throughput at 32 clients with batching on against `max_batch_size=1`, same package; the
+/// figures printed with `decimals` places.
+fn against_unbatched(ours: &Value, task: &str, label: &str, goal: f64, decimals: usize) -> Value {
     let name = ours["name"].as_str().unwrap_or("?");
-    let batched = closed(ours, "embed_text", "rest", "batching", 32).map(|r| num(r, "throughput"));
-    let unbatched =
-        closed(ours, "embed_text", "rest", "max_batch_size=1", 32).map(|r| num(r, "throughput"));
+    let rate = |mode| closed(ours, task, "rest", mode, 32).map(|r| num(r, "throughput"));
+    let (batched, unbatched) = (rate("batching"), rate("max_batch_size=1"));
     target(
-        &format!("text embeddings at concurrency 32, {name}: × our server with max_batch_size=1"),
+        &format!("{label} at concurrency 32, {name}: × our server with max_batch_size=1"),
         format!(
-            "{:.1} vs {:.1} req/s",
+            "{:.decimals$} vs {:.decimals$} req/s",
             batched.unwrap_or(f64::NAN),
             unbatched.unwrap_or(f64::NAN)
         ),
         batched.zip(unbatched).map(|(o, u)| o / u),
-        3.0,
+        goal,
         false,
     )
 }
